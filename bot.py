@@ -1,0 +1,103 @@
+"""Entry point: `python bot.py [--config FILE] COMMAND`.
+
+Wires configuration, store, catalog and scheduler to the commands; the news
+logic lives in `digest/`, the chat logic in `handlers/`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from datetime import timedelta
+
+import httpx
+
+from digest.config import Config, ConfigError, load_config
+from digest.feeds import FeedFetcher, make_client
+from digest.health import feed_health, format_health
+from digest.ingest import Ingestor, utc_now
+from digest.models import Source
+from digest.sources import load_catalog
+from digest.store import Store, StoreError
+
+EXIT_USAGE = 2
+
+
+def build_ingestor(
+    config: Config, store: Store, sources: list[Source], client: httpx.AsyncClient
+) -> Ingestor:
+    fetcher = FeedFetcher(
+        client,
+        concurrency=config.ingest.concurrency,
+        per_host=config.ingest.per_host,
+        max_bytes=int(config.ingest.max_feed_mb * 1024 * 1024),
+        deadline=config.ingest.timeout_seconds * 2,
+    )
+    return Ingestor(
+        store,
+        sources,
+        fetcher,
+        retention_days=config.ingest.retention_days,
+        interval=timedelta(minutes=config.ingest.interval_minutes),
+    )
+
+
+async def ingest_once(config: Config, store: Store, sources: list[Source]) -> int:
+    """One pass with a progress line on a terminal and a summary at the end."""
+    interactive = sys.stderr.isatty()
+
+    def progress(done: int, total: int, source: Source, outcome: str) -> None:
+        if interactive:
+            print(f"\r\033[K[{done}/{total}] {source.country} {source.name}: {outcome}",
+                  end="", file=sys.stderr, flush=True)
+        elif outcome not in ("ok", "not modified"):
+            print(f"{source.country} {source.name}: {outcome}", file=sys.stderr)
+
+    async with make_client(config.ingest.timeout_seconds) as client:
+        ingestor = build_ingestor(config, store, sources, client)
+        try:
+            report = await ingestor.run_pass(progress)
+        finally:
+            ingestor.close()
+    if interactive:
+        print("\r\033[K", end="", file=sys.stderr)
+    print(report.summary())
+    return 0
+
+
+def show_sources(store: Store, sources: list[Source]) -> int:
+    for line in format_health(feed_health(store, sources, utc_now()), utc_now()):
+        print(line)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--config", metavar="FILE", help="TOML config (default: ./config.toml "
+                        "if present, else built-in defaults)")
+    parser.add_argument("command", choices=("ingest", "sources"),
+                        help="ingest: one ingestion pass; sources: the catalog and feed health")
+    args = parser.parse_args(argv)
+    try:
+        config = load_config(args.config)
+        sources = load_catalog(config.sources.catalog)
+        store = Store(config.storage.path)
+    except (ConfigError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    logging.basicConfig(level=config.logging.level.upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "sources":
+            return show_sources(store, sources)
+        return asyncio.run(ingest_once(config, store, sources))
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

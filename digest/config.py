@@ -1,0 +1,204 @@
+"""Typed configuration loaded from TOML.
+
+Every section is a frozen dataclass whose fields are the keys of that section, so
+the dataclasses are the single description of what a config file may hold: an
+unknown key, a wrong type or a bad value becomes one `ConfigError` line naming
+the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_CONFIG_NAME = "config.toml"
+TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person who wrote the file."""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    token: str = ""
+    base_url: str = "https://api.telegram.org/bot"
+    admins: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    path: str = "data/newsbot.json"
+
+
+@dataclass(frozen=True)
+class SourcesConfig:
+    catalog: str = ""
+
+
+@dataclass(frozen=True)
+class IngestConfig:
+    interval_minutes: int = 30
+    retention_days: int = 30
+    timeout_seconds: float = 20.0
+    concurrency: int = 16
+    per_host: int = 2
+    max_feed_mb: float = 5.0
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    time: str = "07:30"
+    timezone: str = "UTC"
+    stories_per_country: int = 5
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    sources: SourcesConfig = field(default_factory=SourcesConfig)
+    ingest: IngestConfig = field(default_factory=IngestConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    origin: str = "built-in defaults"  # where the values came from, for messages
+
+    @property
+    def token(self) -> str:
+        return self.telegram.token or os.environ.get(TOKEN_ENV, "")
+
+
+_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def parse_clock(text: str) -> tuple[int, int] | None:
+    """'7:30' or '07:30' as (hour, minute); None when it is not a time of day."""
+    match = _TIME.fullmatch(text.strip())
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """The config named by `path`; without one, ./config.toml if present, else defaults."""
+    if path is None:
+        if not Path(DEFAULT_CONFIG_NAME).is_file():
+            return Config()
+        path = DEFAULT_CONFIG_NAME
+    file = Path(path)
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{file}: cannot read it ({exc.__class__.__name__})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML ({exc})") from None
+    sections = {}
+    for name, value in raw.items():
+        section_type = _field_types(Config).get(name)
+        if section_type is None or name == "origin":
+            raise ConfigError(f"{file}: unknown section [{name}]; expected one of {_known(Config)}")
+        if not isinstance(value, dict):
+            raise ConfigError(f"{file}: {name} must be a [{name}] table")
+        sections[name] = _build_section(file, name, section_type, value)
+    config = Config(**sections, origin=str(file))
+    _validate(file, config)
+    return config
+
+
+def _field_types(cls: type) -> dict[str, typing.Any]:
+    return typing.get_type_hints(cls)
+
+
+def _known(cls: type) -> str:
+    return ", ".join(f.name for f in dataclasses.fields(cls) if f.name != "origin")
+
+
+def _build_section(file: Path, section: str, cls: type, values: dict[str, object]) -> object:
+    types_ = _field_types(cls)
+    kwargs = {}
+    for key, value in values.items():
+        if key not in types_:
+            raise ConfigError(
+                f"{file}: unknown key {section}.{key}; expected one of {_known(cls)}"
+            )
+        kwargs[key] = _coerce(file, f"{section}.{key}", types_[key], value)
+    return cls(**kwargs)
+
+
+def _coerce(file: Path, key: str, expected: object, value: object) -> object:
+    """Check `value` against the field's type; TOML integers are accepted for floats."""
+    if typing.get_origin(expected) is tuple:
+        item_type = typing.get_args(expected)[0]
+        if not isinstance(value, list) or not all(_is(item_type, v) for v in value):
+            raise ConfigError(f"{file}: {key} must be a list of {item_type.__name__}")
+        return tuple(value)
+    if not _is(expected, value):
+        raise ConfigError(
+            f"{file}: {key} must be {_type_name(expected)}, not {_type_name(type(value))}"
+        )
+    return float(value) if expected is float else value
+
+
+def _is(expected: object, value: object) -> bool:
+    if isinstance(value, bool):
+        return expected is bool
+    if expected is float:
+        return isinstance(value, int | float)
+    return isinstance(expected, type) and isinstance(value, expected)
+
+
+def _type_name(kind: object) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        kind,  # type: ignore[arg-type]
+        getattr(kind, "__name__", str(kind)),
+    )
+
+
+def _validate(file: Path, config: Config) -> None:
+    def fail(key: str, expected: str) -> typing.NoReturn:
+        raise ConfigError(f"{file}: {key} must be {expected}")
+
+    if not config.telegram.base_url.startswith(("http://", "https://")):
+        fail("telegram.base_url", 'an http(s) URL such as "https://api.telegram.org/bot"')
+    if not config.storage.path.strip():
+        fail("storage.path", "a file path")
+    if parse_clock(config.digest.time) is None:
+        fail("digest.time", f'a time of day as "HH:MM" (got "{config.digest.time}")')
+    if not valid_timezone(config.digest.timezone):
+        fail("digest.timezone", f'an IANA time zone such as "Asia/Tokyo" (got '
+             f'"{config.digest.timezone}")')
+    for key, value in (
+        ("ingest.interval_minutes", config.ingest.interval_minutes),
+        ("ingest.retention_days", config.ingest.retention_days),
+        ("ingest.concurrency", config.ingest.concurrency),
+        ("ingest.per_host", config.ingest.per_host),
+        ("digest.stories_per_country", config.digest.stories_per_country),
+    ):
+        if value < 1:
+            fail(key, "at least 1")
+    if config.ingest.timeout_seconds <= 0:
+        fail("ingest.timeout_seconds", "a positive number of seconds")
+    if config.ingest.max_feed_mb <= 0:
+        fail("ingest.max_feed_mb", "a positive number of megabytes")
+    if config.logging.level.upper() not in _LOG_LEVELS:
+        fail("logging.level", "one of " + ", ".join(_LOG_LEVELS))
+
+
+def valid_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True

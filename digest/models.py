@@ -1,0 +1,74 @@
+"""Domain objects shared by ingestion, the store, stories and the chat layer.
+
+They are plain frozen dataclasses so that every layer can pass them around, hash
+them and compare them in tests; the store owns their conversion to JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One outlet's feed in the catalog."""
+
+    name: str
+    country: str  # ISO 3166 alpha-2, upper case
+    feed: str
+    language: str  # ISO 639-1
+    homepage: str = ""
+
+    @property
+    def key(self) -> str:
+        """Feed state is kept per feed URL: two outlets never share one feed."""
+        return self.feed
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """One normalized feed entry: plain text, canonical URL, aware UTC time."""
+
+    url: str
+    title: str
+    summary: str
+    published: datetime
+    source: str
+    country: str
+    language: str
+    image: str = ""
+
+    @property
+    def id(self) -> str:
+        """Stable across passes and restarts because the URL is canonical."""
+        return article_id(self.url)
+
+
+def article_id(canonical_url: str) -> str:
+    return hashlib.blake2b(canonical_url.encode(), digest_size=8).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    """What the last fetches of one feed left behind, for conditional GET and back-off."""
+
+    etag: str = ""
+    last_modified: str = ""
+    last_success: datetime | None = None
+    last_attempt: datetime | None = None
+    last_error: str = ""
+    failures: int = 0  # consecutive
+
+
+@dataclass(frozen=True, slots=True)
+class Chat:
+    """A chat's subscriptions and settings; frozen so the in-memory copy cannot drift."""
+
+    chat_id: int
+    countries: tuple[str, ...] = ()
+    digest_time: str = ""  # "HH:MM"; empty means the configured default
+    timezone: str = ""  # IANA name; empty means the configured default
+    paused: bool = False
+    active: bool = True

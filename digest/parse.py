@@ -1,0 +1,199 @@
+"""Parse: feed bytes -> normalized `Article`s.
+
+Parsing is kept apart from retrieval (as in lemon24/reader): this module never
+does I/O, so it can run in a worker thread and be tested on fixture bytes.
+
+Two parsers: `fastfeedparser` (lxml-based, about 150x faster on real news feeds)
+is tried first; `feedparser`, slower but the most tolerant reader of broken
+markup and legacy encodings, takes over whenever the fast one raises, finds no
+entries, or decodes text into replacement characters.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import fastfeedparser
+import feedparser
+
+from digest.models import Article, Source
+from digest.text import plain_text, strip_boilerplate
+
+MAX_TITLE = 300
+MAX_SUMMARY = 1500
+# Publishers' clocks and time zones are often wrong; a date this far ahead is not believed.
+FUTURE_TOLERANCE = timedelta(hours=1)
+
+_TRACKING_PARAMS = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|msclkid|mc_cid|mc_eid|ocid|cmpid|icid|ns_\w+|at_\w+|"
+    r"xtor|_ga|ref_src|smid)$",
+    re.IGNORECASE,
+)
+
+
+class NotAFeed(ValueError):
+    """The body could not be read as RSS or Atom (an HTML page, garbage, nothing)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """One entry as either parser delivers it, before normalization."""
+
+    title: str
+    link: str
+    summary: str
+    published: datetime | None
+    image: str
+
+
+def parse_feed(body: bytes, source: Source, fetched_at: datetime, base_url: str = "") -> list[
+    Article
+]:
+    """The articles of one feed body; raises `NotAFeed` when it is not a feed at all."""
+    entries = _parse_entries(body)
+    base = base_url or source.feed
+    articles = []
+    for entry in entries:
+        article = _normalize(entry, source, fetched_at, base)
+        if article is not None:
+            articles.append(article)
+    return articles
+
+
+def _parse_entries(body: bytes) -> list[_Entry]:
+    if not body.strip():
+        raise NotAFeed("empty body")
+    try:
+        fast = fastfeedparser.parse(body)
+        entries = [_from_fast(e) for e in fast.get("entries", ())]
+    except Exception:  # any failure of the fast path is a reason to use the tolerant one
+        entries = []
+    if entries and not any("\ufffd" in e.title + e.summary for e in entries):
+        return entries
+    parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    if not parsed.entries:
+        if parsed.get("bozo") and not parsed.get("version"):
+            raise NotAFeed(_bozo_reason(body, parsed))
+        return []
+    return [_from_feedparser(e) for e in parsed.entries]
+
+
+def _bozo_reason(body: bytes, parsed: Mapping[str, Any]) -> str:
+    head = body[:512].lstrip().lower()
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head:
+        return "not a feed (an HTML page)"
+    exception = parsed.get("bozo_exception")
+    return f"not a feed ({type(exception).__name__ if exception else 'unreadable'})"
+
+
+def _from_fast(entry: Mapping[str, Any]) -> _Entry:
+    return _Entry(
+        title=str(entry.get("title") or ""),
+        link=str(entry.get("link") or ""),
+        summary=str(entry.get("description") or entry.get("summary") or ""),
+        published=_iso_time(entry.get("published") or entry.get("updated")),
+        image=_image(entry),
+    )
+
+
+def _from_feedparser(entry: Mapping[str, Any]) -> _Entry:
+    when = entry.get("published_parsed") or entry.get("updated_parsed")
+    published = (
+        datetime.fromtimestamp(calendar.timegm(when), tz=UTC) if when else None
+    )
+    return _Entry(
+        title=str(entry.get("title") or ""),
+        link=str(entry.get("link") or ""),
+        summary=str(entry.get("summary") or ""),
+        published=published,
+        image=_image(entry),
+    )
+
+
+def _iso_time(text: object) -> datetime | None:
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _image(entry: Mapping[str, Any]) -> str:
+    """The first image the entry offers: media content or thumbnail, or an image enclosure."""
+    candidates: list[Mapping[str, Any]] = []
+    for key in ("media_content", "media_thumbnail", "enclosures"):
+        value = entry.get(key)
+        if isinstance(value, list):
+            candidates.extend(v for v in value if isinstance(v, Mapping))
+    for item in candidates:
+        url = item.get("url") or item.get("href") or ""
+        kind = str(item.get("type") or item.get("medium") or "image")
+        if isinstance(url, str) and url.startswith(("http://", "https://")) and "image" in kind:
+            return url
+    return ""
+
+
+def _normalize(entry: _Entry, source: Source, fetched_at: datetime, base: str) -> Article | None:
+    url = canonical_url(entry.link, base)
+    title = _clip(plain_text(entry.title), MAX_TITLE)
+    if not url or not title:
+        return None
+    summary = _clip(strip_boilerplate(plain_text(entry.summary)), MAX_SUMMARY)
+    if summary == title:
+        summary = ""
+    published = entry.published
+    if published is None or published > fetched_at + FUTURE_TOLERANCE:
+        published = fetched_at
+    return Article(
+        url=url,
+        title=title,
+        summary=summary,
+        published=published.astimezone(UTC),
+        source=source.name,
+        country=source.country,
+        language=source.language,
+        image=canonical_url(entry.image, base) if entry.image else "",
+    )
+
+
+def _clip(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:-") + "…"
+
+
+def canonical_url(link: str, base: str = "") -> str:
+    """An absolute http(s) URL without fragment, tracking parameters or default port;
+    empty when the link is not a web address (javascript:, mailto:, garbage)."""
+    link = link.strip()
+    if not link:
+        return ""
+    try:
+        parts = urlsplit(urljoin(base, link))
+        port = parts.port
+    except ValueError:
+        return ""
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    host = parts.hostname.lower()
+    if port and (scheme, port) not in (("http", 80), ("https", 443)):
+        host = f"{host}:{port}"
+    query = urlencode(
+        [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+         if not _TRACKING_PARAMS.match(k)],
+        doseq=True,
+    )
+    return urlunsplit((scheme, host, parts.path or "/", query, ""))
+

@@ -1,0 +1,91 @@
+"""Text clean-up shared by ingestion, deduplication and (later) stories and search.
+
+Feeds carry HTML, entities, odd whitespace and publisher boilerplate in fields
+that we show as plain text; everything that turns outside text into our plain
+text lives here so that it is done one way everywhere.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+_BLOCK_TAGS = frozenset(
+    ("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
+     "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
+     "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul")
+)
+_SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "head"})
+_WHITESPACE = re.compile(r"\s+")
+_WORD = re.compile(r"\w+")
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+
+# Syndication footers that publishers and CMS plugins append to summaries.
+_BOILERPLATE = [
+    re.compile(p, re.IGNORECASE | re.DOTALL)
+    for p in (
+        r"\bThe post\b.{1,300}?\bappeared first on\b.{0,200}$",
+        r"\bThis (?:article|story|entry) (?:was|is) (?:originally )?(?:published|posted)\b"
+        r".{0,300}$",
+        r"\b(?:Continue|Keep) reading\b.{0,200}$",
+        r"\bRead (?:more|the full (?:story|article))\b.{0,120}$",
+        r"\[(?:…|\.\.\.|&hellip;)\]\s*$",
+        r"\(?\bSource:\s*[\w .-]{1,60}\)?\s*$",
+    )
+]
+
+
+class _TextExtractor(HTMLParser):
+    """Keeps character data, turns block boundaries into spaces, drops scripts and styles."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skipping += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIPPED_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def plain_text(markup: str) -> str:
+    """Outside HTML (or text with entities) as one line of plain text."""
+    if not markup:
+        return ""
+    if "<" in markup:
+        extractor = _TextExtractor()
+        extractor.feed(markup)
+        extractor.close()
+        markup = "".join(extractor.parts)
+    # Some feeds escape twice ("&amp;amp;"); a second unescape of plain text is harmless.
+    text = html.unescape(html.unescape(markup))
+    text = text.translate(_INVISIBLE)
+    text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def strip_boilerplate(text: str) -> str:
+    for pattern in _BOILERPLATE:
+        text = pattern.sub("", text).strip()
+    return text.rstrip(" -–—|:")
+
+
+def title_key(title: str) -> str:
+    """A title reduced to letters and digits, so republished headlines compare equal."""
+    decomposed = unicodedata.normalize("NFKD", title.casefold())
+    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(_WORD.findall(folded))
