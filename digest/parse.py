@@ -78,7 +78,7 @@ def _parse_entries(body: bytes) -> list[_Entry]:
         return entries
     parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
     if not parsed.entries:
-        if parsed.get("bozo") and not parsed.get("version"):
+        if not parsed.get("version"):
             raise NotAFeed(_bozo_reason(body, parsed))
         return []
     return [_from_feedparser(e) for e in parsed.entries]
@@ -103,7 +103,8 @@ def _from_fast(entry: Mapping[str, Any]) -> _Entry:
 
 
 def _from_feedparser(entry: Mapping[str, Any]) -> _Entry:
-    when = entry.get("published_parsed") or entry.get("updated_parsed")
+    # dict.get: FeedParserDict.get maps updated<->published with a DeprecationWarning.
+    when = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     published = (
         datetime.fromtimestamp(calendar.timegm(when), tz=UTC) if when else None
     )

@@ -149,6 +149,7 @@ class Store:
         self.path = Path(path)
         self.folder = self.path.with_name(self.path.name + ".d")
         self.folder.mkdir(parents=True, exist_ok=True)
+        self._remove_interrupted_writes()
         self._lock = threading.RLock()
         self._main = _open_db(self.path)
         self._check_schema()
@@ -163,6 +164,12 @@ class Store:
         }
         self._load_chats()
         self._load_articles()
+
+    def _remove_interrupted_writes(self) -> None:
+        """Temporary files left by a crash mid-write; the real files are intact."""
+        for folder in (self.path.parent, self.folder):
+            for leftover in folder.glob(".*.tmp"):
+                leftover.unlink(missing_ok=True)
 
     # -- schema ---------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ Tests point sources at it so the real fetch and parse code runs over real HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from dataclasses import dataclass, field
@@ -52,10 +53,8 @@ class FeedServer:
                 if route.declare_length:
                     self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(route.body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass
 
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet: tests read `requests` instead."""

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from digest.config import Config, ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bot.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults_without_any_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_config() == Config()
+
+
+def test_config_toml_in_working_directory_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.toml").write_text('[digest]\ntime = "06:15"\n')
+    assert load_config().digest.time == "06:15"
+
+
+def test_the_example_documents_the_defaults() -> None:
+    example = load_config(ROOT / "config.example.toml")
+    assert example == Config(origin=str(ROOT / "config.example.toml"))
+
+
+def test_values_are_typed(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, """
+[telegram]
+admins = [1, 2]
+[ingest]
+timeout_seconds = 5
+[digest]
+timezone = "Asia/Tokyo"
+"""))
+    assert config.telegram.admins == (1, 2)
+    assert config.ingest.timeout_seconds == 5.0
+    assert isinstance(config.ingest.timeout_seconds, float)
+
+
+def test_token_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:env")
+    assert Config().token == "123:env"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[telegram]\ntokn = 'x'", "unknown key telegram.tokn; expected one of token, base_url"),
+        ("[telgram]\n", "unknown section [telgram]"),
+        ("telegram = 3", "telegram must be a [telegram] table"),
+        ("[ingest]\ninterval_minutes = '30'", "ingest.interval_minutes must be an integer, not"),
+        ("[ingest]\ninterval_minutes = true", "ingest.interval_minutes must be an integer"),
+        ("[ingest]\ninterval_minutes = 0", "ingest.interval_minutes must be at least 1"),
+        ("[telegram]\nadmins = ['me']", "telegram.admins must be a list of int"),
+        ("[digest]\ntime = '25:00'", 'digest.time must be a time of day as "HH:MM"'),
+        ("[digest]\ntimezone = 'Mars/Olympus'", "digest.timezone must be an IANA time zone"),
+        ("[digest]\ntimezone = '../../etc/passwd'", "digest.timezone must be an IANA time zone"),
+        ("[logging]\nlevel = 'LOUD'", "logging.level must be one of"),
+        ("[telegram]\nbase_url = 'ftp://x'", "telegram.base_url must be an http(s) URL"),
+        ("not toml at all", "not valid TOML"),
+    ],
+)
+def test_bad_values_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert message in str(error.value)
+
+
+def test_a_named_file_that_does_not_exist(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_config(tmp_path / "nope.toml")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (None, "no such config file"),
+        ("[digest]\ntimezone = 'Nowhere/City'", "digest.timezone"),
+        ("[sources]\ncatalog = 'missing.toml'", "no such source catalog"),
+    ],
+)
+def test_command_line_reports_one_line_and_exit_code_2(
+    tmp_path: Path, text: str | None, message: str
+) -> None:
+    path = tmp_path / "bot.toml"
+    if text is not None:
+        path.write_text(text)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py"), "--config", str(path), "sources"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr

@@ -1,0 +1,166 @@
+"""One ingestion pass over a local feed server: every failure mode becomes feed state."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from digest.feeds import FeedFetcher, make_client
+from digest.ingest import Ingestor, next_attempt
+from digest.models import FeedState, Source
+from digest.store import Store
+from tests.conftest import shared_data
+from tests.feed_server import FeedServer
+
+FIXTURES = Path(__file__).with_name("fixtures")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def source(name: str, url: str) -> Source:
+    return Source(name=name, country="JP", feed=url, language="en")
+
+
+async def run_pass(store: Store, sources: list[Source], clock: Clock, **limits: float):
+    async with make_client(timeout=0.5) as client:
+        fetcher = FeedFetcher(client, concurrency=8, per_host=4,
+                              max_bytes=int(limits.get("max_bytes", 100_000)), deadline=1.0)
+        ingestor = Ingestor(store, sources, fetcher, retention_days=30,
+                            interval=timedelta(minutes=30), clock=clock)
+        try:
+            return await ingestor.run_pass()
+        finally:
+            ingestor.close()
+
+
+async def test_bad_feeds_become_errors_and_good_ones_still_land(
+    feed_server: FeedServer, tmp_path: Path, clock: Clock
+) -> None:
+    rss1 = shared_data("miniflux-testdata", "parser", "rdf_UTF8.xml").read_bytes()
+    cyrillic = shared_data("miniflux-testdata", "parser", "encoding_WINDOWS-1251.xml").read_bytes()
+    s = feed_server
+    sources = [
+        source("RSS 2.0", s.serve("/rss2", (FIXTURES / "rss2.xml").read_bytes())),
+        source("Atom", s.serve("/atom", (FIXTURES / "atom.xml").read_bytes(),
+                               content_type="application/atom+xml")),
+        source("RSS 1.0", s.serve("/rss1", rss1)),
+        source("Windows-1251", s.serve("/cp1251", cyrillic, content_type="text/xml")),
+        source("Malformed", s.serve("/malformed", b"<rss><channel><item><title>x</ti")),
+        source("HTML page", s.serve("/html", b"<!doctype html><html><body>hi</body></html>",
+                                    content_type="text/html")),
+        source("Empty", s.serve("/empty", b"")),
+        source("Missing", s.url("/missing")),
+        source("Broken", s.serve("/broken", b"oops", status=500)),
+        source("Loop", s.serve("/loop", status=302, headers={"Location": "/loop"})),
+        source("Stalled", s.serve("/stall", b"<rss/>", stall=3.0)),
+        source("Huge", s.serve("/huge", b"<rss>" + b" " * 200_000 + b"</rss>")),
+        source("Huge, undeclared", s.serve("/huge2", b"<rss>" + b" " * 200_000 + b"</rss>",
+                                           declare_length=False)),
+        source("Dead", "http://127.0.0.1:9/rss"),
+    ]
+    store = Store(tmp_path / "store.json")
+    report = await run_pass(store, sources, clock)
+
+    errors = {src.name: store.feed_state(src.key).last_error for src in sources}
+    assert errors["RSS 2.0"] == errors["Atom"] == errors["RSS 1.0"] == ""
+    assert errors["Windows-1251"] == ""
+    assert errors["Malformed"].startswith("not a feed") or errors["Malformed"] == ""
+    assert errors["HTML page"] == "not a feed (an HTML page)"
+    assert errors["Empty"] == "empty body"
+    assert errors["Missing"] == "HTTP 404"
+    assert errors["Broken"] == "HTTP 500"
+    assert errors["Loop"] == "too many redirects"
+    assert "timed out" in errors["Stalled"]
+    assert errors["Huge"] == errors["Huge, undeclared"] == "body over 0.0953674 MB"
+    assert errors["Dead"] == "connection failed"
+    assert report.ok >= 4
+    assert report.failed >= 9
+    # The Windows-1251 fixture's entries are years old: read fine, then pruned by retention.
+    landed = {a.source for a in store.articles()}
+    assert {"RSS 2.0", "Atom", "RSS 1.0"} <= landed
+    assert len(report.new_articles) - report.pruned == store.article_count() > 10
+
+
+async def test_conditional_get_and_deduplication(
+    feed_server: FeedServer, tmp_path: Path, clock: Clock
+) -> None:
+    body = (FIXTURES / "rss2.xml").read_bytes()
+    tagged = source("Tagged", feed_server.serve("/tagged", body, etag='"v1"'))
+    untagged = source("Untagged", feed_server.serve("/untagged", body))
+    store = Store(tmp_path / "store.json")
+    first = await run_pass(store, [tagged, untagged], clock)
+    # Both outlets carry the same URLs: stored once.
+    assert first.ok == 2
+    assert len(first.new_articles) == 3
+
+    second = await run_pass(store, [tagged, untagged], clock)
+    assert (second.ok, second.not_modified, len(second.new_articles)) == (1, 1, 0)
+    conditional = [h for path, h in feed_server.requests if path == "/tagged"][-1]
+    assert conditional.get("If-None-Match") == '"v1"'
+    assert "newsbot" in conditional.get("User-Agent", "")
+    assert store.feed_state(tagged.key).etag == '"v1"'
+
+
+async def test_failing_feed_backs_off_then_recovers(
+    feed_server: FeedServer, tmp_path: Path, clock: Clock
+) -> None:
+    flaky = source("Flaky", feed_server.serve("/flaky", b"", status=503))
+    store = Store(tmp_path / "store.json")
+    await run_pass(store, [flaky], clock)
+    await run_pass(store, [flaky], clock)
+    assert store.feed_state(flaky.key).failures == 1  # the second pass left it alone
+
+    clock.now += timedelta(minutes=31)
+    await run_pass(store, [flaky], clock)
+    assert store.feed_state(flaky.key).failures == 2
+
+    feed_server.serve("/flaky", (FIXTURES / "rss2.xml").read_bytes())
+    clock.now += timedelta(minutes=61)
+    report = await run_pass(store, [flaky], clock)
+    state = store.feed_state(flaky.key)
+    assert (report.ok, state.failures, state.last_error) == (1, 0, "")
+    assert state.last_success == clock.now
+
+
+def test_backoff_doubles_up_to_a_day() -> None:
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    interval = timedelta(minutes=30)
+    assert next_attempt(FeedState(), interval) is None
+    delays = [next_attempt(FeedState(failures=n, last_attempt=start), interval) - start
+              for n in (1, 2, 3, 10)]
+    assert delays == [interval, 2 * interval, 4 * interval, timedelta(hours=24)]
+
+
+async def test_old_articles_are_pruned_by_retention(
+    feed_server: FeedServer, tmp_path: Path, clock: Clock
+) -> None:
+    feed = source("RSS", feed_server.serve("/rss2", (FIXTURES / "rss2.xml").read_bytes()))
+    store = Store(tmp_path / "store.json")
+    await run_pass(store, [feed], clock)
+    assert store.article_count() == 3
+    clock.now += timedelta(days=40)
+    report = await run_pass(store, [feed], clock)
+    # The dated entry (24 Nov) is gone; the undated ones were re-stamped as new fetches.
+    assert report.pruned == 3
+    assert store.article_count() == 0 or all(
+        a.published >= clock.now - timedelta(days=30) for a in store.articles())
+
+
+def test_client_limits_redirects() -> None:
+    client = make_client(timeout=1)
+    assert client.max_redirects == 5
+    assert isinstance(client.timeout, httpx.Timeout)

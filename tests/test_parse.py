@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from digest.models import Source
+from digest.parse import NotAFeed, canonical_url, parse_feed
+from tests.conftest import shared_data
+
+FIXTURES = Path(__file__).with_name("fixtures")
+SOURCE = Source("Sample Daily", "JP", "https://news.example.jp/rss", "en")
+FETCHED = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+
+
+def parse_fixture(name: str) -> list:
+    return parse_feed((FIXTURES / name).read_bytes(), SOURCE, FETCHED)
+
+
+def test_rss2_entry_is_normalized_to_plain_text_and_canonical_url() -> None:
+    first = parse_fixture("rss2.xml")[0]
+    assert first.title == "Rare earth exports resume & prices fall"
+    assert first.summary == "Shipments restarted on Monday after talks."
+    assert first.url == "https://news.example.jp/world/rare-earths?id=7"
+    assert first.published == datetime(2026, 11, 24, 0, 30, tzinfo=UTC)
+    assert first.image == "https://img.example.jp/re.jpg"
+    assert (first.source, first.country, first.language) == ("Sample Daily", "JP", "en")
+
+
+def test_missing_and_future_dates_become_the_fetch_time() -> None:
+    by_title = {a.title: a for a in parse_fixture("rss2.xml")}
+    assert by_title["An entry without a date"].published == FETCHED
+    assert by_title["From the future"].published == FETCHED
+
+
+def test_entries_without_web_link_or_title_are_dropped() -> None:
+    titles = [a.title for a in parse_fixture("rss2.xml")]
+    assert "A javascript link is dropped" not in titles
+    assert len(titles) == 3
+
+
+def test_atom_entry() -> None:
+    (entry,) = parse_fixture("atom.xml")
+    assert entry.title == "Tariff talks & trade"
+    assert entry.summary == "Ministers met in Berlin."
+    assert entry.url == "https://atom.example.de/tariffs"
+    assert entry.published == datetime(2026, 11, 24, 10, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        (b"", "empty body"),
+        (b"   \n", "empty body"),
+        (b"<!DOCTYPE html><html><body><p>Welcome</p></body></html>", "HTML page"),
+    ],
+)
+def test_not_a_feed(body: bytes, reason: str) -> None:
+    with pytest.raises(NotAFeed, match=reason):
+        parse_feed(body, SOURCE, FETCHED)
+
+
+def test_rss_1_0_from_real_data() -> None:
+    body = shared_data("miniflux-testdata", "parser", "rdf_UTF8.xml").read_bytes()
+    articles = parse_feed(body, SOURCE, FETCHED)
+    assert len(articles) > 5
+    assert all(a.url.startswith("http") and a.title for a in articles)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected_text"),
+    [
+        ("encoding_WINDOWS-1251.xml", "а"),  # Cyrillic survives the legacy encoding
+        ("encoding_ISO-8859-1.xml", "ü"),
+        ("no_encoding_ISO-8859-1.xml", "é"),
+    ],
+)
+def test_legacy_encodings_decode(name: str, expected_text: str) -> None:
+    body = shared_data("miniflux-testdata", "parser", name).read_bytes()
+    articles = parse_feed(body, SOURCE, FETCHED)
+    text = " ".join(a.title + " " + a.summary for a in articles)
+    assert expected_text in text
+    assert "\ufffd" not in text
+
+
+HOSTILE_SETS = (
+    "feedparser-tests", "feed-rs-fixtures", "rss-parser-tests", "feedjira-samples",
+    "node-feedparser-feeds", "miniflux-testdata",
+)
+
+
+def test_every_hostile_fixture_parses_or_is_rejected_cleanly() -> None:
+    files = [
+        path
+        for folder in HOSTILE_SETS
+        for path in shared_data(folder).rglob("*")
+        if path.suffix in {".xml", ".rss", ".atom", ".rdf", ".html"}
+    ]
+    assert len(files) > 1000
+    parsed = 0
+    for path in files:
+        try:
+            articles = parse_feed(path.read_bytes(), SOURCE, FETCHED)
+        except NotAFeed:
+            continue
+        parsed += bool(articles)
+        for article in articles:
+            assert article.url.startswith(("http://", "https://")), path
+            assert "<script" not in article.title + article.summary, path
+    assert parsed > 100
+
+
+def test_real_news_feeds_all_parse() -> None:
+    folder = shared_data("fastfeedparser-real-feeds", "benchmark_data")
+    files = sorted(folder.glob("*.gz"))[:40]
+    counts = [len(parse_feed(gzip.decompress(f.read_bytes()), SOURCE, FETCHED)) for f in files]
+    assert sum(1 for c in counts if c) >= 38
+
+
+@pytest.mark.parametrize(
+    ("link", "base", "expected"),
+    [
+        ("https://A.example.com:443/x?utm_medium=rss&b=2#frag", "", "https://a.example.com/x?b=2"),
+        ("/a/b?fbclid=1", "https://s.example/feed", "https://s.example/a/b"),
+        ("story.html", "https://s.example/news/rss.xml", "https://s.example/news/story.html"),
+        ("http://s.example:8080", "", "http://s.example:8080/"),
+        ("mailto:x@example.com", "", ""),
+        ("javascript:void(0)", "", ""),
+        ("http://[::1", "", ""),
+        ("   ", "", ""),
+    ],
+)
+def test_canonical_url(link: str, base: str, expected: str) -> None:
+    assert canonical_url(link, base) == expected
