@@ -194,11 +194,19 @@ class Store:
 
     def _load_chats(self) -> None:
         for file in sorted(self.folder.glob("chats-*.json")):
-            shard = int(file.stem.split("-")[1])
-            for doc in self._chat_db(shard).table("chats").all():
-                chat = _chat_from_doc(doc)
-                self._chats[chat.chat_id] = chat
-                self._sent[chat.chat_id] = dict(doc.get("sent", {}))
+            self._read_shard(int(file.stem.split("-")[1]))
+
+    def _reload_shard(self, shard: int) -> None:
+        for chat_id in [c for c in self._chats if c % CHAT_SHARDS == shard]:
+            del self._chats[chat_id]
+            self._sent.pop(chat_id, None)
+        self._read_shard(shard)
+
+    def _read_shard(self, shard: int) -> None:
+        for doc in self._chat_db(shard).table("chats").all():
+            chat = _chat_from_doc(doc)
+            self._chats[chat.chat_id] = chat
+            self._sent[chat.chat_id] = dict(doc.get("sent", {}))
 
     def _chat_db(self, shard: int) -> TinyDB:
         db = self._chat_dbs.get(shard)
@@ -227,6 +235,21 @@ class Store:
         """Store `chat` durably; returns once it is on disk."""
         with self._lock:
             self._write_chat(chat, self._sent.get(chat.chat_id, {}))
+
+    def save_chats(self, chats: Iterable[Chat]) -> None:
+        """Store many chats with one write per touched shard (imports, bulk changes)."""
+        with self._lock:
+            by_shard: dict[int, list[Chat]] = {}
+            for chat in chats:
+                by_shard.setdefault(chat.chat_id % CHAT_SHARDS, []).append(chat)
+            for shard, batch in by_shard.items():
+                try:
+                    with self._chat_db(shard).storage.batch():
+                        for chat in batch:
+                            self._write_chat(chat, self._sent.get(chat.chat_id, {}))
+                except BaseException:
+                    self._reload_shard(shard)  # memory must again match the disk
+                    raise
 
     def update_chat(self, chat_id: int, **changes: Any) -> Chat:
         """The chat (created if new) with `changes` applied, durably."""
