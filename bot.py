@@ -1,18 +1,19 @@
-"""Entry point: `python bot.py [--config FILE] COMMAND`.
+"""Entry point: `python bot.py [--config FILE] [COMMAND]`.
 
-Wires configuration, store, catalog and scheduler to the commands; the news
-logic lives in `digest/`, the chat logic in `handlers/`.
+Wires configuration, store, catalog, scheduler and handlers; the news logic
+lives in `digest/`, the chat logic in `handlers/`.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from datetime import timedelta
 
 import httpx
+from telegram.ext import AIORateLimiter, Application
 
 from digest.config import Config, ConfigError, load_config
 from digest.feeds import FeedFetcher, make_client
@@ -21,8 +22,52 @@ from digest.ingest import Ingestor, utc_now
 from digest.models import Source
 from digest.sources import load_catalog
 from digest.store import Store, StoreError
+from digest.subscriptions import Coverage
+from handlers import bot_commands, register
+from handlers.context import BotData, context_types
+from handlers.errors import configure_logging
+from handlers.scheduling import schedule_ingestion
 
 EXIT_USAGE = 2
+NO_TOKEN = (
+    "error: no Telegram bot token. Create a bot with @BotFather in Telegram, then put its "
+    "token in config.toml ([telegram] token) or in the TELEGRAM_BOT_TOKEN environment variable. "
+    "A console mode to try the bot without a token is planned."
+)
+
+
+def build_application(config: Config, store: Store, sources: list[Source]) -> Application:
+    """The bot, ready to run: handlers registered, jobs and resources set up on start."""
+    interval = timedelta(minutes=config.ingest.interval_minutes)
+    data = BotData(config=config, store=store, sources=sources, coverage=Coverage.of(sources))
+    client: httpx.AsyncClient | None = None
+
+    async def post_init(application: Application) -> None:
+        nonlocal client
+        client = make_client(config.ingest.timeout_seconds)
+        data.ingestor = build_ingestor(config, store, sources, client)
+        await application.bot.set_my_commands(bot_commands())
+        schedule_ingestion(application, interval)
+
+    async def post_shutdown(application: Application) -> None:
+        if data.ingestor is not None:
+            data.ingestor.close()
+        if client is not None:
+            await client.aclose()
+        store.close()
+
+    application = (
+        Application.builder()
+        .token(config.token)
+        .base_url(config.telegram.base_url)
+        .context_types(context_types(data))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    register(application)
+    return application
 
 
 def build_ingestor(
@@ -77,19 +122,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
     parser.add_argument("--config", metavar="FILE", help="TOML config (default: ./config.toml "
                         "if present, else built-in defaults)")
-    parser.add_argument("command", choices=("ingest", "sources"),
-                        help="ingest: one ingestion pass; sources: the catalog and feed health")
+    parser.add_argument("command", nargs="?", default="run", choices=("run", "ingest", "sources"),
+                        help="run (default): the bot; ingest: one ingestion pass; "
+                        "sources: the catalog and feed health")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
         sources = load_catalog(config.sources.catalog)
+        if args.command == "run" and not config.token:
+            print(NO_TOKEN, file=sys.stderr)
+            return EXIT_USAGE
         store = Store(config.storage.path)
     except (ConfigError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    logging.basicConfig(level=config.logging.level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(config.logging.level, config.token)
+    # Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
+        if args.command == "run":
+            # run_polling stops cleanly on SIGINT and SIGTERM; post_shutdown closes the store.
+            build_application(config, store, sources).run_polling()
+            return 0
         if args.command == "sources":
             return show_sources(store, sources)
         return asyncio.run(ingest_once(config, store, sources))

@@ -1,0 +1,37 @@
+"""The one place where handlers are attached to the application, in order."""
+
+from __future__ import annotations
+
+from telegram import BotCommand
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from handlers import basics, privacy, subscriptions
+from handlers.errors import on_error
+
+
+def register(application: Application) -> None:
+    # Commands first; the catch-all for unknown commands must come after all of them.
+    for name, callback in (
+        ("start", basics.start_command),
+        ("help", basics.help_command),
+        ("subscribe", subscriptions.subscribe_command),
+        ("unsubscribe", subscriptions.unsubscribe_command),
+        ("mysubs", subscriptions.mysubs_command),
+        ("countries", subscriptions.countries_command),
+        ("forget", privacy.forget_command),
+    ):
+        application.add_handler(CommandHandler(name, callback))
+    application.add_handler(
+        CallbackQueryHandler(subscriptions.picker_button, pattern=r"^(reg|tog|done)\b"))
+    application.add_handler(
+        CallbackQueryHandler(subscriptions.suggestion_button, pattern=r"^add:"))
+    application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^forget:"))
+    application.add_handler(MessageHandler(filters.COMMAND, basics.unknown_command))
+    application.add_handler(
+        MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, basics.plain_text))
+    application.add_error_handler(on_error)
+
+
+def bot_commands() -> list[BotCommand]:
+    """The command menu shown by Telegram clients."""
+    return [BotCommand(name, about) for name, about in basics.COMMANDS]

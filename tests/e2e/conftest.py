@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+from telegram.ext import Application
 
-from tests.e2e.fake_bot_api import FakeBotAPI
+from bot import build_application
+from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig
+from digest.sources import load_catalog
+from digest.store import Store
+from tests.e2e.fake_bot_api import Call, FakeBotAPI
+from tests.feed_server import FeedServer
+
+TOKEN = "123456:TEST-token-that-must-never-be-logged"
+ADMIN = 4242
 
 
 @pytest.fixture(autouse=True)
@@ -26,3 +36,96 @@ def bot_api() -> Iterator[FakeBotAPI]:
     with FakeBotAPI() as api:
         yield api
     assert not api.server_errors, "fake Bot API crashed:\n" + "\n".join(api.server_errors)
+
+
+CATALOG = """
+[[source]]
+name = "Japan Daily"
+country = "JP"
+feed = "{base}/jp.xml"
+language = "en"
+
+[[source]]
+name = "Tokyo Wire"
+country = "JP"
+feed = "{base}/jp2.xml"
+language = "en"
+
+[[source]]
+name = "Folha"
+country = "BR"
+feed = "{base}/br.xml"
+language = "pt"
+
+[[source]]
+name = "Tagesschau"
+country = "DE"
+feed = "{base}/de.xml"
+language = "de"
+"""
+
+
+class RunningBot:
+    """The real Application, long-polling the fake Bot API; restartable on the same store."""
+
+    def __init__(self, api: FakeBotAPI, folder: Path, feeds: FeedServer) -> None:
+        self.api = api
+        self.folder = folder
+        catalog = folder / "catalog.toml"
+        catalog.write_text(CATALOG.format(base=feeds.base))
+        self.config = Config(
+            telegram=TelegramConfig(token=TOKEN, base_url=api.base_url, admins=(ADMIN,)),
+            storage=StorageConfig(path=str(folder / "store.json")),
+            sources=SourcesConfig(catalog=str(catalog)),
+        )
+        self.application: Application | None = None
+
+    @property
+    def store(self) -> Store:
+        assert self.application is not None
+        return self.application.bot_data.store
+
+    async def start(self) -> None:
+        store = Store(self.config.storage.path)
+        sources = load_catalog(self.config.sources.catalog)
+        self.application = build_application(self.config, store, sources)
+        await self.application.initialize()
+        if self.application.post_init:
+            await self.application.post_init(self.application)
+        await self.application.start()
+        await self.application.updater.start_polling(timeout=1, poll_interval=0)
+
+    async def stop(self) -> None:
+        application, self.application = self.application, None
+        if application is None:
+            return
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+    async def say(self, chat_id: int, text: str, **kwargs: object) -> Call:
+        """Send `text` as the user and return the bot's first reply to that chat."""
+        self.api.push_message(chat_id, text, **kwargs)
+        return await self.api.wait_for_async(
+            "sendMessage", lambda c: c.params["chat_id"] == chat_id)
+
+    async def tap(self, chat_id: int, message_id: int, label: str) -> Call:
+        """Press a button by its label and return the bot's edit or reply."""
+        self.api.push_button(chat_id, message_id, label)
+        return await self.api.wait_for_async(
+            "answerCallbackQuery", timeout=5.0)
+
+
+@pytest.fixture
+async def bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
+              ) -> AsyncIterator[RunningBot]:
+    running = RunningBot(bot_api, tmp_path, feed_server)
+    await running.start()
+    yield running
+    await running.stop()

@@ -1,0 +1,70 @@
+"""Welcome, help, and answers for anything the bot does not understand."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+
+from digest.subscriptions import subscribed
+from handlers.context import NewsContext
+from handlers.replies import clip, country_list, esc
+from handlers.subscriptions import current_chat
+
+# (command, one-line description): the command menu and /help come from this list.
+COMMANDS = [
+    ("start", "What this bot does and your countries"),
+    ("subscribe", "Add countries: /subscribe Japan, Brazil"),
+    ("unsubscribe", "Remove countries: /unsubscribe Japan"),
+    ("mysubs", "Your countries and digest time"),
+    ("countries", "Countries covered, by region"),
+    ("forget", "Delete everything stored about this chat"),
+    ("help", "How to use the bot"),
+]
+
+PICK_BUTTON = InlineKeyboardMarkup([[InlineKeyboardButton("Pick countries", callback_data="reg")]])
+
+
+async def start_command(update: Update, context: NewsContext) -> None:
+    """/start welcomes the chat (and brings a chat that had blocked the bot back)."""
+    store = context.bot_data.store
+    chat = current_chat(context, update.effective_chat.id)
+    if not chat.active:
+        chat = store.update_chat(chat.chat_id, active=True)
+    mine = subscribed(chat)
+    status = (f"Your countries: {country_list(mine)}." if mine
+              else "Pick countries to start, or send /subscribe Japan, Brazil.")
+    await update.effective_message.reply_text(
+        "👋 I bring you each country's own news: every morning, at your local time, a "
+        "digest of what its national outlets reported, with how other outlets and "
+        f"other countries told the same stories.\n\n{status}\n\nSee /help for everything "
+        "I can do.",
+        parse_mode=ParseMode.HTML, reply_markup=PICK_BUTTON,
+    )
+
+
+def help_text() -> str:
+    lines = [f"/{name} — {esc(about)}" for name, about in COMMANDS]
+    return ("<b>Commands</b>\n" + "\n".join(lines)
+            + "\n\nCountries can be names, codes or flags: Japan, JP, 🇯🇵, Brasil.")
+
+
+async def help_command(update: Update, context: NewsContext) -> None:
+    """/help lists the commands."""
+    await update.effective_message.reply_text(help_text(), parse_mode=ParseMode.HTML)
+
+
+async def unknown_command(update: Update, context: NewsContext) -> None:
+    """Any command not handled above."""
+    word = (update.effective_message.text or "").split()[0]
+    await update.effective_message.reply_text(
+        f"I don't know the command {esc(clip(word, 40))}. See /help for what I can do.",
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def plain_text(update: Update, context: NewsContext) -> None:
+    """Text that is not a command, in a private chat."""
+    await update.effective_message.reply_text(
+        "Send /subscribe followed by countries (Japan, Brazil, 🇩🇪), or /help for all "
+        "commands.",
+    )

@@ -1,0 +1,35 @@
+"""Typed access to what every handler needs: config, store, catalog coverage.
+
+PTB builds `bot_data` itself by calling the type given to `ContextTypes`; a
+factory hands it our `BotData` (as PTB's contexttypesbot example does with a
+custom context class), so handlers read `context.bot_data.store` with types
+instead of string keys and casts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
+
+from digest.config import Config
+from digest.ingest import Ingestor
+from digest.models import Source
+from digest.store import Store
+from digest.subscriptions import Coverage
+
+
+@dataclass
+class BotData:
+    config: Config
+    store: Store
+    sources: list[Source]
+    coverage: Coverage
+    ingestor: Ingestor | None = None  # set in post_init, once the HTTP client exists
+
+
+NewsContext = CallbackContext[ExtBot[None], dict, dict, BotData]
+
+
+def context_types(bot_data: BotData) -> ContextTypes:
+    return ContextTypes(bot_data=lambda: bot_data)  # type: ignore[arg-type]

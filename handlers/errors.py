@@ -1,0 +1,60 @@
+"""Errors and logs: one apology to the user, one traceback to the log, no secrets.
+
+The token is part of every Bot API URL, so anything that logs URLs or wraps
+them in exceptions (httpx's request log lines, network errors) could leak it.
+A formatter masks it in the final text of every record, traceback included.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden
+
+from handlers.context import NewsContext
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+
+
+class RedactingFormatter(logging.Formatter):
+    """Replaces secrets (the bot token) wherever they appear in a formatted record."""
+
+    def __init__(self, secrets: list[str], fmt: str) -> None:
+        super().__init__(fmt)
+        self._secrets = [s for s in secrets if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self._secrets:
+            text = text.replace(secret, "<token>")
+        return text
+
+
+def configure_logging(level: str, token: str) -> None:
+    """One line per event on stderr; httpx's per-request lines (URLs with the token)
+    are silenced below WARNING, and the formatter masks the token everywhere else."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(RedactingFormatter(
+        [token], "%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def on_error(update: object, context: NewsContext) -> None:
+    """Log the failure with its traceback and apologise to the user, if there is one."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(context.error, Forbidden) or not isinstance(update, Update):
+        return
+    chat = update.effective_chat
+    if chat is None:
+        return
+    try:
+        await context.bot.send_message(chat.id, APOLOGY)
+    except Exception:  # the apology itself failing must not loop back here
+        log.warning("could not send the apology to chat %s", chat.id)

@@ -1,0 +1,32 @@
+"""/forget: delete everything stored about a chat, after a confirmation."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from handlers.context import NewsContext
+
+CONFIRM = InlineKeyboardMarkup([[
+    InlineKeyboardButton("Yes, forget this chat", callback_data="forget:yes"),
+    InlineKeyboardButton("Cancel", callback_data="forget:no"),
+]])
+
+
+async def forget_command(update: Update, context: NewsContext) -> None:
+    """/forget asks for confirmation first: the deletion cannot be undone."""
+    await update.effective_message.reply_text(
+        "This deletes your countries, settings and digest history here. Are you sure?",
+        reply_markup=CONFIRM,
+    )
+
+
+async def forget_button(update: Update, context: NewsContext) -> None:
+    """The answer to the /forget confirmation."""
+    query = update.callback_query
+    await query.answer()
+    if query.data == "forget:yes":
+        context.bot_data.store.delete_chat(update.effective_chat.id)
+        await query.edit_message_text("Done: I have forgotten everything about this chat. "
+                                      "Send /start to begin again.")
+    else:
+        await query.edit_message_text("Nothing was deleted.")

@@ -1,0 +1,219 @@
+"""Picking countries: /subscribe, /unsubscribe, /mysubs, /countries and the keyboard.
+
+The keyboard is one message that is edited in place: regions, then the
+countries of a region (paged) with a ✅ on the subscribed ones; a tap toggles.
+Callback data stays far below Telegram's 64 bytes: `reg`, `reg:<region>:<page>`,
+`tog:<code>:<region>:<page>`, `add:<code>`, `done`.
+"""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from digest.countries import by_code
+from digest.models import Chat
+from digest.subscriptions import Change, Coverage, subscribe, subscribed, toggle, unsubscribe
+from handlers.context import NewsContext
+from handlers.replies import clip, country_list, esc
+
+PAGE_SIZE = 10
+DONE = InlineKeyboardButton("Done", callback_data="done")
+
+
+def current_chat(context: NewsContext, chat_id: int) -> Chat:
+    return context.bot_data.store.chat(chat_id) or Chat(chat_id=chat_id)
+
+
+def regions_keyboard(coverage: Coverage, chat: Chat) -> InlineKeyboardMarkup:
+    buttons = []
+    for region, countries in coverage.by_region().items():
+        mine = sum(c.code in chat.countries for c in countries)
+        label = f"{region} ({mine}/{len(countries)})" if mine else f"{region} ({len(countries)})"
+        buttons.append(InlineKeyboardButton(label, callback_data=f"reg:{region}:0"))
+    rows = [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
+    return InlineKeyboardMarkup([*rows, [DONE]])
+
+
+def region_keyboard(coverage: Coverage, chat: Chat, region: str, page: int
+                    ) -> InlineKeyboardMarkup:
+    countries = coverage.by_region().get(region, [])
+    pages = max(1, -(-len(countries) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = countries[page * PAGE_SIZE: (page + 1) * PAGE_SIZE]
+    buttons = [
+        InlineKeyboardButton(
+            f"{'✅ ' if c.code in chat.countries else ''}{c.flag} {c.name}",
+            callback_data=f"tog:{c.code}:{region}:{page}",
+        )
+        for c in shown
+    ]
+    rows = [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("‹ Back", callback_data=f"reg:{region}:{page - 1}"))
+    nav.append(InlineKeyboardButton("Regions", callback_data="reg"))
+    if page < pages - 1:
+        nav.append(InlineKeyboardButton("More ›", callback_data=f"reg:{region}:{page + 1}"))
+    return InlineKeyboardMarkup([*rows, nav, [DONE]])
+
+
+def picker_text(chat: Chat, region: str = "") -> str:
+    mine = country_list(subscribed(chat)) or "none yet"
+    where = f"<b>{esc(region)}</b>: tap a country to add or remove it." if region else (
+        "Pick a region, then tap countries to add or remove them.")
+    return f"{where}\nYour countries: {mine}"
+
+
+async def show_picker(update: Update, context: NewsContext) -> None:
+    chat = current_chat(context, update.effective_chat.id)
+    await update.effective_message.reply_text(
+        picker_text(chat), parse_mode=ParseMode.HTML,
+        reply_markup=regions_keyboard(context.bot_data.coverage, chat),
+    )
+
+
+def change_text(change: Change, verb: str) -> str:
+    """The reply to /subscribe or /unsubscribe with names: every word accounted for."""
+    lines = []
+    if change.changed:
+        lines.append(f"{verb.capitalize()}: {country_list(change.changed)}")
+    if change.unchanged:
+        state = "Already subscribed" if verb == "added" else "Not subscribed anyway"
+        lines.append(f"{state}: {country_list(change.unchanged)}")
+    if change.uncovered:
+        lines.append(f"No outlets yet for: {country_list(change.uncovered)} "
+                     "(see /countries for what is covered)")
+    if change.found:
+        for unknown in change.found.unknown:
+            hint = " Did you mean one of the buttons below?" if unknown.suggestions else ""
+            lines.append(f"I don't know the country “{esc(clip(unknown.word))}”.{hint}")
+    if not lines:
+        lines.append("I didn't find a country name there. Try /subscribe Japan, Brazil.")
+    return "\n".join(lines)
+
+
+def suggestion_keyboard(change: Change, coverage: Coverage) -> InlineKeyboardMarkup | None:
+    if change.found is None:
+        return None
+    seen: list[str] = []
+    buttons = []
+    for unknown in change.found.unknown:
+        for country in unknown.suggestions:
+            if country.code not in seen and coverage.covers(country):
+                seen.append(country.code)
+                buttons.append(InlineKeyboardButton(f"{country.flag} {country.name}",
+                                                    callback_data=f"add:{country.code}"))
+    buttons = buttons[:9]
+    return InlineKeyboardMarkup([buttons[i: i + 3] for i in range(0, len(buttons), 3)]) \
+        if buttons else None
+
+
+async def subscribe_command(update: Update, context: NewsContext) -> None:
+    """/subscribe NAMES adds countries; without names it opens the keyboard."""
+    text = " ".join(context.args or ())
+    if not text.strip():
+        await show_picker(update, context)
+        return
+    data = context.bot_data
+    change = subscribe(current_chat(context, update.effective_chat.id), text, data.coverage)
+    if change.changed:
+        data.store.save_chat(change.chat)
+    await update.effective_message.reply_text(
+        change_text(change, "added"), parse_mode=ParseMode.HTML,
+        reply_markup=suggestion_keyboard(change, data.coverage),
+    )
+
+
+async def unsubscribe_command(update: Update, context: NewsContext) -> None:
+    """/unsubscribe NAMES removes countries; without names it opens the keyboard."""
+    text = " ".join(context.args or ())
+    if not text.strip():
+        await show_picker(update, context)
+        return
+    change = unsubscribe(current_chat(context, update.effective_chat.id), text)
+    if change.changed:
+        context.bot_data.store.save_chat(change.chat)
+    await update.effective_message.reply_text(change_text(change, "removed"),
+                                              parse_mode=ParseMode.HTML)
+
+
+def settings_text(chat: Chat, context: NewsContext) -> str:
+    defaults = context.bot_data.config.digest
+    countries = subscribed(chat)
+    if not countries:
+        return "You have no countries yet. Send /subscribe to pick some."
+    lines = [f"{c.flag} {esc(c.name)}" for c in countries]
+    when = chat.digest_time or defaults.time
+    zone = chat.timezone or defaults.timezone
+    state = " (paused)" if chat.paused else ""
+    return ("Your countries:\n" + "\n".join(lines)
+            + f"\n\nDigest every day at {when} ({esc(zone)}){state}.")
+
+
+async def mysubs_command(update: Update, context: NewsContext) -> None:
+    """/mysubs lists the chat's countries and digest schedule."""
+    chat = current_chat(context, update.effective_chat.id)
+    await update.effective_message.reply_text(settings_text(chat, context),
+                                              parse_mode=ParseMode.HTML)
+
+
+async def countries_command(update: Update, context: NewsContext) -> None:
+    """/countries lists the covered countries by region with outlet counts."""
+    coverage = context.bot_data.coverage
+    parts = []
+    for region, countries in coverage.by_region().items():
+        entries = ", ".join(f"{c.flag} {esc(c.name)} ({coverage.outlets[c.code]})"
+                            for c in countries)
+        parts.append(f"<b>{esc(region)}</b>\n{entries}")
+    total = sum(coverage.outlets.values())
+    parts.append(f"{len(coverage.outlets)} countries, {total} outlets. "
+                 "Subscribe with /subscribe Japan, Brazil.")
+    await update.effective_message.reply_text("\n\n".join(parts), parse_mode=ParseMode.HTML)
+
+
+async def picker_button(update: Update, context: NewsContext) -> None:
+    """Keyboard taps: regions and pages navigate, a country toggles, Done closes."""
+    query = update.callback_query
+    data = context.bot_data
+    chat = current_chat(context, update.effective_chat.id)
+    kind, *args = (query.data or "").split(":")
+    await query.answer()
+    if kind == "done":
+        await _edit(query, settings_text(chat, context), None)
+        return
+    if kind == "tog" and len(args) == 3 and args[0] in data.coverage.outlets:
+        chat = toggle(chat, args[0])
+        data.store.save_chat(chat)
+        args = args[1:]
+    if len(args) == 2 and args[1].isdigit():
+        region, page = args[0], int(args[1])
+        await _edit(query, picker_text(chat, region),
+                    region_keyboard(data.coverage, chat, region, page))
+    else:
+        await _edit(query, picker_text(chat), regions_keyboard(data.coverage, chat))
+
+
+async def suggestion_button(update: Update, context: NewsContext) -> None:
+    """A "did you mean" button: subscribe to that country."""
+    query = update.callback_query
+    data = context.bot_data
+    code = (query.data or "").removeprefix("add:")
+    country = by_code(code)
+    if country is None or not data.coverage.covers(country):
+        await query.answer("That country is not covered.")
+        return
+    change = subscribe(current_chat(context, update.effective_chat.id), code, data.coverage)
+    data.store.save_chat(change.chat)
+    await query.answer(f"Added {country.name}")
+    await query.message.reply_text(settings_text(change.chat, context),
+                                   parse_mode=ParseMode.HTML)
+
+
+async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    try:
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    except BadRequest as exc:
+        if "not modified" not in str(exc).lower():  # a double tap changes nothing
+            raise
