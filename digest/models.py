@@ -71,4 +71,5 @@ class Chat:
     digest_time: str = ""  # "HH:MM"; empty means the configured default
     timezone: str = ""  # IANA name; empty means the configured default
     paused: bool = False
-    active: bool = True
+    active: bool = True  # False once Telegram says the bot was blocked
+    last_digest: str = ""  # local date (ISO) of the last scheduled digest sent

@@ -419,6 +419,7 @@ def _chat_from_doc(doc: Mapping[str, Any]) -> Chat:
         timezone=doc.get("timezone", ""),
         paused=bool(doc.get("paused", False)),
         active=bool(doc.get("active", True)),
+        last_digest=doc.get("last_digest", ""),
     )
 
 

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from digest.models import Chat
+from digest.schedule import due_chats, parse_time_of_day, parse_timezone, zone_of
+
+GRACE = timedelta(hours=3)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("07:30", "07:30"), ("7:30", "07:30"), ("7am", "07:00"), ("7 AM", "07:00"),
+     ("7.30pm", "19:30"), ("12am", "00:00"), ("12pm", "12:00"), ("19h", "19:00"),
+     ("7", "07:00"), ("25:00", None), ("13pm", None), ("soon", None), ("", None),
+     ("7:60", None)],
+)
+def test_parse_time_of_day(text: str, expected: str | None) -> None:
+    assert parse_time_of_day(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("Asia/Tokyo", "Asia/Tokyo"), ("asia/tokyo", "Asia/Tokyo"), ("Tokyo", "Asia/Tokyo"),
+     ("new york", "America/New_York"), ("Japan", "Asia/Tokyo"), ("UTC", "UTC"),
+     ("UTC+9", "UTC+09:00"), ("+09:00", "UTC+09:00"), ("GMT-3", "UTC-03:00"),
+     ("UTC+5:30", "UTC+05:30"), ("UTC+20", None), ("Brazil", None), ("Atlantis", None),
+     ("", None), ("x" * 5000, None)],
+)
+def test_parse_timezone(text: str, expected: str | None) -> None:
+    assert parse_timezone(text) == expected
+
+
+def test_fixed_offsets_are_real_zones() -> None:
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    assert moment.astimezone(zone_of("UTC+05:30")).hour == 5
+    assert moment.astimezone(zone_of("UTC-03:00")).hour == 21
+
+
+def chat(chat_id: int = 1, **fields: object) -> Chat:
+    return replace(Chat(chat_id=chat_id, countries=("JP",)), **fields)
+
+
+def due(chats: list[Chat], now: datetime) -> list[int]:
+    found = due_chats(chats, now, default_time="07:30", default_zone="UTC", grace=GRACE)
+    return [d.chat.chat_id for d in found]
+
+
+def test_due_from_local_time_until_grace_runs_out() -> None:
+    tokyo = chat(timezone="Asia/Tokyo")  # 07:30 JST is 22:30 UTC the day before
+    assert due([tokyo], datetime(2026, 11, 24, 22, 29, tzinfo=UTC)) == []
+    assert due([tokyo], datetime(2026, 11, 24, 22, 30, tzinfo=UTC)) == [1]
+    assert due([tokyo], datetime(2026, 11, 25, 1, 30, tzinfo=UTC)) == [1]
+    assert due([tokyo], datetime(2026, 11, 25, 1, 31, tzinfo=UTC)) == []
+    found = due_chats([tokyo], datetime(2026, 11, 24, 23, 0, tzinfo=UTC), default_time="07:30",
+                      default_zone="UTC", grace=GRACE)
+    assert found[0].local_date.isoformat() == "2026-11-25"
+
+
+def test_once_per_local_date_and_only_active_subscribed_chats() -> None:
+    now = datetime(2026, 11, 25, 7, 45, tzinfo=UTC)
+    chats = [chat(1), chat(2, last_digest="2026-11-25"), chat(3, last_digest="2026-11-24"),
+             chat(4, paused=True), chat(5, active=False), chat(6, countries=())]
+    assert due(chats, now) == [1, 3]
+
+
+def test_autumn_repeated_hour_sends_once() -> None:
+    # New York, 1 Nov 2026: 01:00-02:00 happens twice (05:00-06:00 and 06:00-07:00 UTC).
+    ny = chat(timezone="America/New_York", digest_time="01:30")
+    first = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    (sent,) = due_chats([ny], first, default_time="07:30", default_zone="UTC", grace=GRACE)
+    after = replace(ny, last_digest=sent.local_date.isoformat())
+    assert due([after], first + timedelta(hours=1)) == []
+
+
+def test_spring_gap_still_sends_that_day() -> None:
+    # New York, 8 Mar 2026: 02:00-03:00 does not exist.
+    ny = chat(timezone="America/New_York", digest_time="02:30")
+    assert due([ny], datetime(2026, 3, 8, 6, 59, tzinfo=UTC)) == []
+    assert due([ny], datetime(2026, 3, 8, 7, 30, tzinfo=UTC)) == [1]
+
+
+def test_defaults_apply_to_chats_without_settings() -> None:
+    found = due_chats([chat()], datetime(2026, 11, 25, 6, 0, tzinfo=UTC), default_time="06:00",
+                      default_zone="UTC", grace=GRACE)
+    assert [d.chat.chat_id for d in found] == [1]
