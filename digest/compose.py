@@ -1,0 +1,294 @@
+"""Digests and single stories as Telegram HTML, in chunks Telegram accepts.
+
+Pure rendering: what to show has been decided before (stories, leads,
+alternative takes); this module only lays it out. Every piece of outside text
+(headlines, outlet names, summaries, URLs) is escaped with `html.escape`, and
+links are made only to http(s) addresses.
+
+A chunk is at most MAX_MESSAGE characters of raw HTML, counted in UTF-16 code
+units as Telegram counts; Telegram's own limit applies to the text after the
+tags are parsed away, so this bound is stricter than needed and never wrong.
+Chunks are cut only between stories and sections, so every chunk is
+well-formed HTML on its own, and a section that goes on in the next chunk
+repeats its header there. A story too long for any chunk (absurd title, links
+or summary) loses its summary first, then alternatives, and only then is
+shortened further; HTML is never cut.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from digest.countries import by_code
+from digest.models import Article
+from digest.summarize import summarize
+
+MAX_MESSAGE = 4096
+MAX_ALTERNATIVES = 5
+SUMMARY_LIMIT = 300
+NOT_IN_US_MEDIA = "🔎 not in US media"
+NO_SUBSCRIPTIONS_HINT = (
+    "You have no countries yet: send /subscribe Japan, Brazil (any countries you like) "
+    "to get their news in your digest."
+)
+
+_SEPARATOR = "\n\n"
+_DOT = " · "
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+# Last resort for a story that does not fit even without summary and alternatives.
+_COMPACT_TITLE = 150
+_COMPACT_OUTLET = 60
+_COMPACT_URL = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One story as a digest shows it: the lead article and the other outlets' takes."""
+
+    lead: Article
+    alternatives: tuple[Article, ...] = ()  # other outlets; those from other countries get a flag
+    not_in_us_media: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CountrySection:
+    """The stories of one subscribed country; no items gives a "nothing new" line."""
+
+    country: str  # ISO 3166 alpha-2
+    items: tuple[DigestItem, ...]
+
+
+def render_digest(
+    sections: Sequence[CountrySection],
+    *,
+    when: datetime,
+    no_subscriptions_hint: bool = False,
+) -> list[str]:
+    """The digest as message chunks of at most MAX_MESSAGE characters each.
+
+    `when` is the digest's moment in the user's zone; its date heads the first chunk.
+    """
+    if no_subscriptions_hint:
+        return [NO_SUBSCRIPTIONS_HINT]
+    _require_aware(when, "when")
+    header = (
+        f"<b>Your news digest</b> — {_DAYS[when.weekday()]} {when.day} {_MONTHS[when.month - 1]}"
+    )
+    chunks = _Chunks(header)
+    if not sections:
+        chunks.add("Nothing new since your last digest.")
+    for section in sections:
+        if not section.items:
+            chunks.add(
+                f"Nothing new from {_country_label(section.country)} since your last digest."
+            )
+            continue
+        title = _section_header(section.country)
+        continued = f"{title} (continued)"
+        # Room for the story in the worst place: after the digest header and a section header.
+        room = MAX_MESSAGE - _size(header) - _size(continued) - 2 * _size(_SEPARATOR)
+        for number, item in enumerate(section.items, 1):
+            story = _fitted_story(item, number, section.country, room)
+            if number == 1:
+                chunks.add(f"{title}{_SEPARATOR}{story}")  # a header never ends a chunk alone
+            else:
+                chunks.add(story, continued=continued)
+    return chunks.finish()
+
+
+def render_story(
+    item: DigestItem,
+    number: int | None = None,
+    *,
+    now: datetime | None = None,
+    tz: ZoneInfo | None = None,
+    country: str | None = None,
+) -> str:
+    """One story block: numbered headline link, outlet line, summary, other outlets.
+
+    With `now` the outlet line says how long ago the lead was published ("3 h ago"),
+    older than a day as a date in `tz` (default: now's zone); with only `tz`, the
+    local date and time. Outlets from another country than `country` (default: the
+    lead's) get their flag.
+    """
+    if now is not None:
+        _require_aware(now, "now")
+    home = (country or item.lead.country).upper()
+    return _fitted_story(item, number, home, MAX_MESSAGE, now=now, tz=tz)
+
+
+class _Chunks:
+    """Blocks packed greedily into chunks, a chunk cut only between blocks."""
+
+    def __init__(self, first: str) -> None:
+        self._done: list[str] = []
+        self._blocks = [first]
+        self._size = _size(first)
+
+    def add(self, block: str, *, continued: str = "") -> None:
+        """Append `block`; a new chunk opens with `continued` (a repeated header) if given."""
+        if self._size + _size(_SEPARATOR) + _size(block) <= MAX_MESSAGE:
+            self._blocks.append(block)
+            self._size += _size(_SEPARATOR) + _size(block)
+            return
+        self._done.append(_SEPARATOR.join(self._blocks))
+        self._blocks = [continued, block] if continued else [block]
+        self._size = _size(_SEPARATOR.join(self._blocks))
+
+    def finish(self) -> list[str]:
+        return [*self._done, _SEPARATOR.join(self._blocks)]
+
+
+def _fitted_story(
+    item: DigestItem,
+    number: int | None,
+    home: str,
+    room: int,
+    *,
+    now: datetime | None = None,
+    tz: ZoneInfo | None = None,
+) -> str:
+    """The story within `room` characters: shorter summary, then fewer takes, then compact."""
+    shown = _alternatives(item)
+    limit = len(summarize(item.lead, SUMMARY_LIMIT))
+    while True:
+        block = _story(item, number, home, shown, limit, now=now, tz=tz)
+        overflow = _size(block) - room
+        if overflow <= 0 or limit == 0:
+            break
+        limit = max(0, limit - overflow)
+    for keep in range(min(len(shown), MAX_ALTERNATIVES) - 1, -1, -1):
+        if _size(block) <= room:
+            return block
+        block = _story(item, number, home, shown, 0, keep=keep, now=now, tz=tz)
+    if _size(block) <= room:
+        return block
+    return _story(item, number, home, shown, 0, keep=0, compact=True, now=now, tz=tz)
+
+
+def _story(
+    item: DigestItem,
+    number: int | None,
+    home: str,
+    shown: list[Article],
+    summary_limit: int,
+    *,
+    keep: int = MAX_ALTERNATIVES,
+    compact: bool = False,
+    now: datetime | None = None,
+    tz: ZoneInfo | None = None,
+) -> str:
+    lead = item.lead
+    title = _shorten(lead.title, _COMPACT_TITLE) if compact else lead.title
+    headline = f"<b>{_link(lead.url, title, compact=compact)}</b>"
+    lines = [f"{number}. {headline}" if number is not None else headline]
+
+    outlet = _shorten(lead.source, _COMPACT_OUTLET) if compact else lead.source
+    meta = [f"{_foreign_flag(lead.country, home)}<i>{html.escape(outlet)}</i>"]
+    if item.not_in_us_media:
+        meta.append(NOT_IN_US_MEDIA)
+    if now is not None or tz is not None:
+        meta.append(_when(lead.published, now, tz))
+    lines.append(_DOT.join(meta))
+
+    summary = summarize(lead, summary_limit) if summary_limit > 0 else ""
+    if summary:
+        lines.append(html.escape(summary))
+
+    if shown and keep > 0:
+        links = [
+            f"{_foreign_flag(a.country, home)}{_link(a.url, a.source, compact=compact)}"
+            for a in shown[:keep]
+        ]
+        if len(shown) > keep:
+            links.append(f"+{len(shown) - keep} more")
+        lines.append("Also: " + _DOT.join(links))
+    elif shown:
+        lines.append(f"Also: {len(shown)} more {'outlet' if len(shown) == 1 else 'outlets'}")
+    return "\n".join(lines)
+
+
+def _alternatives(item: DigestItem) -> list[Article]:
+    """Other outlets' takes in the given order, one per outlet, none from the lead's outlet."""
+    seen = {item.lead.source.casefold()}
+    shown = []
+    for article in item.alternatives:
+        key = article.source.casefold()
+        if key not in seen and article.url != item.lead.url:
+            seen.add(key)
+            shown.append(article)
+    return shown
+
+
+def _link(url: str, text: str, *, compact: bool = False) -> str:
+    label = html.escape(text)
+    if not url.startswith(("https://", "http://")):
+        return label
+    href = html.escape(url, quote=True)
+    if compact and len(href) > _COMPACT_URL:
+        return label
+    return f'<a href="{href}">{label}</a>'
+
+
+def _foreign_flag(country: str, home: str) -> str:
+    if country.upper() == home.upper():
+        return ""
+    found = by_code(country)
+    return f"{found.flag} " if found else ""
+
+
+def _section_header(code: str) -> str:
+    found = by_code(code)
+    if found is None:
+        return f"<b>{html.escape(code.upper())}</b>"
+    return f"{found.flag} <b>{html.escape(found.name)}</b>"
+
+
+def _country_label(code: str) -> str:
+    found = by_code(code)
+    if found is None:
+        return html.escape(code.upper())
+    return f"{found.flag} {html.escape(found.name)}"
+
+
+def _when(published: datetime, now: datetime | None, tz: ZoneInfo | None) -> str:
+    """ "just now", "25 min ago", "3 h ago"; older (or without `now`) a date in the user's zone."""
+    if now is not None:
+        seconds = (now - published).total_seconds()
+        if seconds < 60:
+            return "just now"
+        if seconds < 3600:
+            return f"{int(seconds // 60)} min ago"
+        if seconds < 86400:
+            return f"{int(seconds // 3600)} h ago"
+    zone = tz if tz is not None else (now.tzinfo if now is not None else None)
+    local = published.astimezone(zone) if zone is not None else published
+    date = f"{local.day} {_MONTHS[local.month - 1][:3]}"
+    return date if now is not None else f"{date} {local:%H:%M}"
+
+
+def _shorten(text: str, limit: int) -> str:
+    """Plain text cut at a word boundary (before escaping, so no entity is ever cut)."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:-") + "…"
+
+
+def _size(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (a flag is four)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _require_aware(moment: datetime, name: str) -> None:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{name} must be an aware datetime, got {moment!r}")
