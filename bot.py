@@ -25,7 +25,7 @@ from digest.store import Store, StoreError
 from digest.subscriptions import Coverage
 from handlers import bot_commands, register
 from handlers.context import BotData, context_types
-from handlers.errors import configure_logging
+from handlers.errors import configure_logging, guard_token
 from handlers.scheduling import schedule_ingestion
 
 EXIT_USAGE = 2
@@ -67,6 +67,7 @@ def build_application(config: Config, store: Store, sources: list[Source]) -> Ap
         .build()
     )
     register(application)
+    guard_token(config.token)
     return application
 
 

@@ -56,6 +56,9 @@ async def help_command(update: Update, context: NewsContext) -> None:
 async def unknown_command(update: Update, context: NewsContext) -> None:
     """Any command not handled above."""
     word = (update.effective_message.text or "").split()[0]
+    _, _, addressee = word.partition("@")
+    if addressee and addressee.lower() != (context.bot.username or "").lower():
+        return  # "/cmd@other_bot" in a group is for another bot
     await update.effective_message.reply_text(
         f"I don't know the command {esc(clip(word, 40))}. See /help for what I can do.",
         parse_mode=ParseMode.HTML,

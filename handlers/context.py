@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from digest.config import Config
-from digest.ingest import Ingestor
+from digest.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
 from digest.store import Store
 from digest.subscriptions import Coverage
@@ -26,6 +26,7 @@ class BotData:
     sources: list[Source]
     coverage: Coverage
     ingestor: Ingestor | None = None  # set in post_init, once the HTTP client exists
+    clock: Clock = utc_now  # tests drive schedules with a fake clock
 
 
 NewsContext = CallbackContext[ExtBot[None], dict, dict, BotData]

@@ -33,6 +33,30 @@ class RedactingFormatter(logging.Formatter):
         return text
 
 
+class TokenFilter(logging.Filter):
+    """Masks the token in records of a logger that puts request URLs in its messages
+    (httpx logs "HTTP Request: POST https://…/bot<TOKEN>/sendMessage" at INFO), so no
+    handler anywhere, ours or a library's, ever receives it."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self._token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self._token and self._token in message:
+            record.msg, record.args = message.replace(self._token, "<token>"), ()
+        return True
+
+
+def guard_token(token: str) -> None:
+    """Install the token mask on the loggers known to log Bot API URLs."""
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        logger.filters = [f for f in logger.filters if not isinstance(f, TokenFilter)]
+        logger.addFilter(TokenFilter(token))
+
+
 def configure_logging(level: str, token: str) -> None:
     """One line per event on stderr; httpx's per-request lines (URLs with the token)
     are silenced below WARNING, and the formatter masks the token everywhere else."""
@@ -47,11 +71,19 @@ def configure_logging(level: str, token: str) -> None:
 
 
 async def on_error(update: object, context: NewsContext) -> None:
-    """Log the failure with its traceback and apologise to the user, if there is one."""
-    log.error("error while handling an update", exc_info=context.error)
-    if isinstance(context.error, Forbidden) or not isinstance(update, Update):
+    """Log the failure with its traceback and apologise to the user, if there is one.
+
+    A 403 means the chat blocked or removed the bot: it is marked inactive (settings
+    kept, so a later /start brings it back as it was), with no traceback and no reply.
+    """
+    chat = update.effective_chat if isinstance(update, Update) else None
+    if isinstance(context.error, Forbidden):
+        if chat is not None and context.bot_data.store.chat(chat.id) is not None:
+            context.bot_data.store.update_chat(chat.id, active=False)
+        log.info("chat %s is unreachable (%s); marked inactive",
+                 chat.id if chat else "?", context.error.message)
         return
-    chat = update.effective_chat
+    log.error("error while handling an update", exc_info=context.error)
     if chat is None:
         return
     try:

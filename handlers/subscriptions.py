@@ -19,6 +19,7 @@ from handlers.context import NewsContext
 from handlers.replies import clip, country_list, esc
 
 PAGE_SIZE = 10
+MAX_UNKNOWN_SHOWN = 10
 DONE = InlineKeyboardButton("Done", callback_data="done")
 
 
@@ -74,8 +75,12 @@ async def show_picker(update: Update, context: NewsContext) -> None:
     )
 
 
-def change_text(change: Change, verb: str) -> str:
-    """The reply to /subscribe or /unsubscribe with names: every word accounted for."""
+def change_text(change: Change, verb: str, offered: frozenset[str] = frozenset()) -> str:
+    """The reply to /subscribe or /unsubscribe with names: every word accounted for.
+
+    `offered` holds the codes that got a suggestion button; only a word with one of
+    them is told to look at the buttons.
+    """
     lines = []
     if change.changed:
         lines.append(f"{verb.capitalize()}: {country_list(change.changed)}")
@@ -86,9 +91,14 @@ def change_text(change: Change, verb: str) -> str:
         lines.append(f"No outlets yet for: {country_list(change.uncovered)} "
                      "(see /countries for what is covered)")
     if change.found:
-        for unknown in change.found.unknown:
-            hint = " Did you mean one of the buttons below?" if unknown.suggestions else ""
+        unknown_words = change.found.unknown
+        for unknown in unknown_words[:MAX_UNKNOWN_SHOWN]:
+            buttons = any(c.code in offered for c in unknown.suggestions)
+            hint = " Did you mean one of the buttons below?" if buttons else ""
             lines.append(f"I don't know the country “{esc(clip(unknown.word))}”.{hint}")
+        if len(unknown_words) > MAX_UNKNOWN_SHOWN:  # 100 pasted words would pass 4,096 chars
+            lines.append(f"… and {len(unknown_words) - MAX_UNKNOWN_SHOWN} more words that "
+                         "are no country I know.")
     if not lines:
         lines.append("I didn't find a country name there. Try /subscribe Japan, Brazil.")
     return "\n".join(lines)
@@ -120,9 +130,13 @@ async def subscribe_command(update: Update, context: NewsContext) -> None:
     change = subscribe(current_chat(context, update.effective_chat.id), text, data.coverage)
     if change.changed:
         data.store.save_chat(change.chat)
+    keyboard = suggestion_keyboard(change, data.coverage)
+    rows = keyboard.inline_keyboard if keyboard else ()
+    offered = frozenset(str(button.callback_data).removeprefix("add:")
+                        for row in rows for button in row)
     await update.effective_message.reply_text(
-        change_text(change, "added"), parse_mode=ParseMode.HTML,
-        reply_markup=suggestion_keyboard(change, data.coverage),
+        change_text(change, "added", offered), parse_mode=ParseMode.HTML,
+        reply_markup=keyboard,
     )
 
 

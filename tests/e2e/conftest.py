@@ -64,15 +64,31 @@ feed = "{base}/de.xml"
 language = "de"
 """
 
+# More than one keyboard page (10 buttons) of European countries, and Japan for a second region.
+PAGED_CODES = ("AT", "BE", "CH", "CZ", "DE", "DK", "ES", "FI", "FR", "GB", "GR", "IE", "IT", "NL",
+               "JP")
+PAGED_CATALOG = "".join(
+    f'[[source]]\nname = "Outlet {code}"\ncountry = "{code}"\n'
+    f'feed = "{{base}}/{code.lower()}.xml"\nlanguage = "en"\n\n'
+    for code in PAGED_CODES
+)
+
+
+def button_labels(message: dict) -> list[str]:
+    """The texts of a message's inline buttons, row by row; [] when it has no keyboard."""
+    rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+    return [button["text"] for row in rows for button in row]
+
 
 class RunningBot:
     """The real Application, long-polling the fake Bot API; restartable on the same store."""
 
-    def __init__(self, api: FakeBotAPI, folder: Path, feeds: FeedServer) -> None:
+    def __init__(self, api: FakeBotAPI, folder: Path, feeds: FeedServer,
+                 catalog_text: str = CATALOG) -> None:
         self.api = api
         self.folder = folder
         catalog = folder / "catalog.toml"
-        catalog.write_text(CATALOG.format(base=feeds.base))
+        catalog.write_text(catalog_text.format(base=feeds.base))
         self.config = Config(
             telegram=TelegramConfig(token=TOKEN, base_url=api.base_url, admins=(ADMIN,)),
             storage=StorageConfig(path=str(folder / "store.json")),
@@ -116,16 +132,31 @@ class RunningBot:
             "sendMessage", lambda c: c.params["chat_id"] == chat_id)
 
     async def tap(self, chat_id: int, message_id: int, label: str) -> Call:
-        """Press a button by its label and return the bot's edit or reply."""
+        """Press a button by its label and return the bot's edit or reply to that chat.
+
+        Handlers answer the callback query first, so waiting for answerCallbackQuery alone
+        would return before the visible effect.
+        """
         self.api.push_button(chat_id, message_id, label)
         return await self.api.wait_for_async(
-            "answerCallbackQuery", timeout=5.0)
+            None, lambda c: c.method in ("editMessageText", "sendMessage")
+            and c.params.get("chat_id") == chat_id, timeout=5.0)
 
 
 @pytest.fixture
 async def bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
               ) -> AsyncIterator[RunningBot]:
     running = RunningBot(bot_api, tmp_path, feed_server)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def paged_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
+                    ) -> AsyncIterator[RunningBot]:
+    """The bot with PAGED_CATALOG: Europe needs two keyboard pages."""
+    running = RunningBot(bot_api, tmp_path, feed_server, PAGED_CATALOG)
     await running.start()
     yield running
     await running.stop()
