@@ -17,6 +17,10 @@ COMMANDS = [
     ("unsubscribe", "Remove countries: /unsubscribe Japan"),
     ("mysubs", "Your countries and digest time"),
     ("countries", "Countries covered, by region"),
+    ("time", "Digest time: /time 07:30 or /time 7am"),
+    ("timezone", "Your time zone: /timezone Tokyo or UTC+9"),
+    ("pause", "Pause the daily digest"),
+    ("resume", "Resume the daily digest"),
     ("forget", "Delete everything stored about this chat"),
     ("help", "How to use the bot"),
 ]
