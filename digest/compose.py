@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 from digest.countries import by_code
 from digest.models import Article
 from digest.summarize import summarize
+from digest.text import shorten
 
 MAX_MESSAGE = 4096
 MAX_ALTERNATIVES = 5
@@ -187,11 +188,11 @@ def _story(
     tz: ZoneInfo | None = None,
 ) -> str:
     lead = item.lead
-    title = _shorten(lead.title, _COMPACT_TITLE) if compact else lead.title
+    title = shorten(lead.title, _COMPACT_TITLE) if compact else lead.title
     headline = f"<b>{_link(lead.url, title, compact=compact)}</b>"
     lines = [f"{number}. {headline}" if number is not None else headline]
 
-    outlet = _shorten(lead.source, _COMPACT_OUTLET) if compact else lead.source
+    outlet = shorten(lead.source, _COMPACT_OUTLET) if compact else lead.source
     meta = [f"{_foreign_flag(lead.country, home)}<i>{html.escape(outlet)}</i>"]
     if item.not_in_us_media:
         meta.append(NOT_IN_US_MEDIA)
@@ -273,15 +274,6 @@ def _when(published: datetime, now: datetime | None, tz: ZoneInfo | None) -> str
     local = published.astimezone(zone) if zone is not None else published
     date = f"{local.day} {_MONTHS[local.month - 1][:3]}"
     return date if now is not None else f"{date} {local:%H:%M}"
-
-
-def _shorten(text: str, limit: int) -> str:
-    """Plain text cut at a word boundary (before escaping, so no entity is ever cut)."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:-") + "…"
 
 
 def _size(text: str) -> int:

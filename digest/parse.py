@@ -23,7 +23,7 @@ import fastfeedparser
 import feedparser
 
 from digest.models import Article, Source
-from digest.text import plain_text, strip_boilerplate
+from digest.text import plain_text, shorten, strip_boilerplate
 
 MAX_TITLE = 300
 MAX_SUMMARY = 1500
@@ -144,10 +144,10 @@ def _image(entry: Mapping[str, Any]) -> str:
 
 def _normalize(entry: _Entry, source: Source, fetched_at: datetime, base: str) -> Article | None:
     url = canonical_url(entry.link, base)
-    title = _clip(plain_text(entry.title), MAX_TITLE)
+    title = shorten(plain_text(entry.title), MAX_TITLE)
     if not url or not title:
         return None
-    summary = _clip(strip_boilerplate(plain_text(entry.summary)), MAX_SUMMARY)
+    summary = shorten(strip_boilerplate(plain_text(entry.summary)), MAX_SUMMARY)
     if summary == title:
         summary = ""
     published = entry.published
@@ -163,15 +163,6 @@ def _normalize(entry: _Entry, source: Source, fetched_at: datetime, base: str) -
         language=source.language,
         image=canonical_url(entry.image, base) if entry.image else "",
     )
-
-
-def _clip(text: str, limit: int) -> str:
-    """At most `limit` characters, cut at a word boundary with an ellipsis."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:-") + "…"
 
 
 def canonical_url(link: str, base: str = "") -> str:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import re
 
 from digest.models import Article
-
-ELLIPSIS = "…"
+from digest.text import ELLIPSIS, shorten
 
 
 def _words(text: str) -> frozenset[str]:
@@ -126,7 +125,7 @@ def summarize(article: Article, limit: int = 300) -> str:
         return ""
     first = chosen[0]
     if len(first) > limit:
-        return _cut(first, limit)
+        return shorten(first, limit)
     if len(chosen) > 1 and not _truncated(chosen[1]):
         both = f"{first} {chosen[1]}"
         if len(both) <= limit:
@@ -229,15 +228,3 @@ def _truncated(sentence: str) -> bool:
     """A sentence the feed (or our own 1,500-character clip) cut off."""
     return sentence.endswith((ELLIPSIS, "...")) and not sentence.endswith((".…", "!…", "?…"))
 
-
-def _cut(text: str, limit: int) -> str:
-    """At most `limit` characters, cut between words, ending with "…"."""
-    if len(text) <= limit:
-        return text
-    room = text[: limit - 1]
-    if not text[limit - 1].isspace():
-        space = room.rfind(" ")
-        if space > 0:
-            room = room[:space]
-    room = room.rstrip(" ,;:-–—([{\"'“‘")
-    return room + ELLIPSIS if room else ""

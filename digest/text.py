@@ -89,3 +89,20 @@ def title_key(title: str) -> str:
     decomposed = unicodedata.normalize("NFKD", title.casefold())
     folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return " ".join(_WORD.findall(folded))
+
+
+ELLIPSIS = "…"
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut between words (never inside one) and ending
+    with an ellipsis; applied to plain text, before any escaping."""
+    if len(text) <= limit:
+        return text
+    room = text[: limit - 1]
+    if not text[limit - 1].isspace():
+        space = room.rfind(" ")
+        if space > 0:
+            room = room[:space]
+    room = room.rstrip(" ,;:-–—([{\"'“‘")
+    return room + ELLIPSIS if room else ""

@@ -20,40 +20,40 @@ def schedule_line(context: NewsContext, chat_id: int) -> str:
     return f"{chat.digest_time or defaults.time} ({esc(zone)}; it is {now} there now)"
 
 
-async def time_command(update: Update, context: NewsContext) -> None:
-    """/time 07:30 or /time 7am sets the daily digest time."""
+async def _set_schedule(update: Update, context: NewsContext, value: str | None,
+                        changes: dict[str, str], problem: str, usage: str, done: str) -> None:
+    """Store a parsed setting and confirm it, or explain what was not understood."""
     chat_id = update.effective_chat.id
     text = " ".join(context.args or ())
-    parsed = parse_time_of_day(text) if text else None
-    if parsed is None:
-        said = f"“{esc(clip(text))}” is not a time I understand. " if text else ""
+    if value is None:
+        said = problem.format(esc(clip(text))) if text else ""
         await update.effective_message.reply_text(
-            f"{said}Send for example /time 07:30 or /time 7am.\n"
-            f"Your digest comes at {schedule_line(context, chat_id)}.",
+            f"{said}{usage}\nYour digest comes at {schedule_line(context, chat_id)}.",
             parse_mode=ParseMode.HTML)
         return
-    context.bot_data.store.update_chat(chat_id, digest_time=parsed)
+    context.bot_data.store.update_chat(chat_id, **changes)
     await update.effective_message.reply_text(
-        f"Your digest will come every day at {schedule_line(context, chat_id)}.",
-        parse_mode=ParseMode.HTML)
+        f"{done} every day at {schedule_line(context, chat_id)}.", parse_mode=ParseMode.HTML)
+
+
+async def time_command(update: Update, context: NewsContext) -> None:
+    """/time 07:30 or /time 7am sets the daily digest time."""
+    value = parse_time_of_day(" ".join(context.args or ()))
+    await _set_schedule(
+        update, context, value, {"digest_time": value or ""},
+        problem="“{}” is not a time I understand. ",
+        usage="Send for example /time 07:30 or /time 7am.",
+        done="Your digest will come")
 
 
 async def timezone_command(update: Update, context: NewsContext) -> None:
     """/timezone Asia/Tokyo (or Tokyo, UTC+9, +09:00) sets the chat's zone."""
-    chat_id = update.effective_chat.id
-    text = " ".join(context.args or ())
-    zone = parse_timezone(text) if text else None
-    if zone is None:
-        said = f"I don't know the time zone “{esc(clip(text))}”. " if text else ""
-        await update.effective_message.reply_text(
-            f"{said}Send for example /timezone Asia/Tokyo, /timezone Tokyo or "
-            f"/timezone UTC+9.\nYour digest comes at {schedule_line(context, chat_id)}.",
-            parse_mode=ParseMode.HTML)
-        return
-    context.bot_data.store.update_chat(chat_id, timezone=zone)
-    await update.effective_message.reply_text(
-        f"Time zone set. Your digest will come every day at {schedule_line(context, chat_id)}.",
-        parse_mode=ParseMode.HTML)
+    value = parse_timezone(" ".join(context.args or ()))
+    await _set_schedule(
+        update, context, value, {"timezone": value or ""},
+        problem="I don't know the time zone “{}”. ",
+        usage="Send for example /timezone Asia/Tokyo, /timezone Tokyo or /timezone UTC+9.",
+        done="Time zone set. Your digest will come")
 
 
 async def pause_command(update: Update, context: NewsContext) -> None:
