@@ -19,7 +19,6 @@ _BLOCK_TAGS = frozenset(
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "head"})
 _WHITESPACE = re.compile(r"\s+")
-_WORD = re.compile(r"\w+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
 # Syndication footers that publishers and CMS plugins append to summaries.
@@ -86,9 +85,21 @@ def strip_boilerplate(text: str) -> str:
 
 def title_key(title: str) -> str:
     """A title reduced to letters and digits, so republished headlines compare equal."""
-    decomposed = unicodedata.normalize("NFKD", title.casefold())
-    folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_WORD.findall(folded))
+    folded = fold_accents(title.casefold())
+    # Letters, marks and digits make words (\w alone would split Hindi at vowel signs).
+    return " ".join("".join(ch if unicodedata.category(ch)[0] in "LMN" else " "
+                            for ch in folded).split())
+
+
+def fold_accents(text: str) -> str:
+    """Latin accents removed ("é" -> "e"); marks of other scripts (Hindi vowel signs,
+    Japanese dakuten) are part of the letter and are kept."""
+    kept: list[str] = []
+    for ch in unicodedata.normalize("NFKD", text):
+        if unicodedata.combining(ch) and kept and kept[-1] < "\u0250":
+            continue
+        kept.append(ch)
+    return unicodedata.normalize("NFC", "".join(kept))
 
 
 ELLIPSIS = "…"

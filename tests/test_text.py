@@ -38,3 +38,9 @@ def test_strip_boilerplate(text: str, expected: str) -> None:
 def test_title_key_ignores_case_accents_and_punctuation() -> None:
     assert title_key("Élection: Macron WINS!") == title_key("election macron wins")
     assert title_key("Election Macron wins") != title_key("Election Macron loses")
+
+
+def test_title_key_keeps_marks_of_non_latin_scripts() -> None:
+    assert title_key("हिन्दी समाचार") == "हिन्दी समाचार"
+    assert title_key("हिन्दी समाचार") != title_key("हन्द समचर")
+    assert title_key("東京でニュース") == "東京でニュース"
