@@ -12,13 +12,14 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from digest.countries import by_code
+from digest.countries import Country, by_code
 from digest.models import Chat
 from digest.subscriptions import Change, Coverage, subscribe, subscribed, toggle, unsubscribe
 from handlers.context import NewsContext
 from handlers.replies import clip, country_list, esc
 
 PAGE_SIZE = 10
+MAX_SUGGESTIONS = 9
 MAX_UNKNOWN_SHOWN = 10
 DONE = InlineKeyboardButton("Done", callback_data="done")
 
@@ -33,8 +34,7 @@ def regions_keyboard(coverage: Coverage, chat: Chat) -> InlineKeyboardMarkup:
         mine = sum(c.code in chat.countries for c in countries)
         label = f"{region} ({mine}/{len(countries)})" if mine else f"{region} ({len(countries)})"
         buttons.append(InlineKeyboardButton(label, callback_data=f"reg:{region}:0"))
-    rows = [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
-    return InlineKeyboardMarkup([*rows, [DONE]])
+    return InlineKeyboardMarkup([*_rows(buttons, 2), [DONE]])
 
 
 def region_keyboard(coverage: Coverage, chat: Chat, region: str, page: int
@@ -50,14 +50,13 @@ def region_keyboard(coverage: Coverage, chat: Chat, region: str, page: int
         )
         for c in shown
     ]
-    rows = [buttons[i: i + 2] for i in range(0, len(buttons), 2)]
     nav = []
     if page > 0:
         nav.append(InlineKeyboardButton("‹ Back", callback_data=f"reg:{region}:{page - 1}"))
     nav.append(InlineKeyboardButton("Regions", callback_data="reg"))
     if page < pages - 1:
         nav.append(InlineKeyboardButton("More ›", callback_data=f"reg:{region}:{page + 1}"))
-    return InlineKeyboardMarkup([*rows, nav, [DONE]])
+    return InlineKeyboardMarkup([*_rows(buttons, 2), nav, [DONE]])
 
 
 def picker_text(chat: Chat, region: str = "") -> str:
@@ -104,20 +103,24 @@ def change_text(change: Change, verb: str, offered: frozenset[str] = frozenset()
     return "\n".join(lines)
 
 
-def suggestion_keyboard(change: Change, coverage: Coverage) -> InlineKeyboardMarkup | None:
-    if change.found is None:
-        return None
-    seen: list[str] = []
-    buttons = []
-    for unknown in change.found.unknown:
+def offered_suggestions(change: Change, coverage: Coverage) -> list[Country]:
+    """Covered countries suggested for the unknown words: these get buttons."""
+    offered: dict[str, Country] = {}
+    for unknown in change.found.unknown if change.found else ():
         for country in unknown.suggestions:
-            if country.code not in seen and coverage.covers(country):
-                seen.append(country.code)
-                buttons.append(InlineKeyboardButton(f"{country.flag} {country.name}",
-                                                    callback_data=f"add:{country.code}"))
-    buttons = buttons[:9]
-    return InlineKeyboardMarkup([buttons[i: i + 3] for i in range(0, len(buttons), 3)]) \
-        if buttons else None
+            if coverage.covers(country):
+                offered.setdefault(country.code, country)
+    return list(offered.values())[:MAX_SUGGESTIONS]
+
+
+def suggestion_keyboard(countries: list[Country]) -> InlineKeyboardMarkup | None:
+    buttons = [InlineKeyboardButton(f"{c.flag} {c.name}", callback_data=f"add:{c.code}")
+               for c in countries]
+    return InlineKeyboardMarkup(_rows(buttons, 3)) if buttons else None
+
+
+def _rows(buttons: list[InlineKeyboardButton], width: int) -> list[list[InlineKeyboardButton]]:
+    return [buttons[i: i + width] for i in range(0, len(buttons), width)]
 
 
 async def subscribe_command(update: Update, context: NewsContext) -> None:
@@ -130,13 +133,10 @@ async def subscribe_command(update: Update, context: NewsContext) -> None:
     change = subscribe(current_chat(context, update.effective_chat.id), text, data.coverage)
     if change.changed:
         data.store.save_chat(change.chat)
-    keyboard = suggestion_keyboard(change, data.coverage)
-    rows = keyboard.inline_keyboard if keyboard else ()
-    offered = frozenset(str(button.callback_data).removeprefix("add:")
-                        for row in rows for button in row)
+    offered = offered_suggestions(change, data.coverage)
     await update.effective_message.reply_text(
-        change_text(change, "added", offered), parse_mode=ParseMode.HTML,
-        reply_markup=keyboard,
+        change_text(change, "added", frozenset(c.code for c in offered)),
+        parse_mode=ParseMode.HTML, reply_markup=suggestion_keyboard(offered),
     )
 
 
