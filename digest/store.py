@@ -14,8 +14,9 @@ needs to serve a bot:
 
   - `<storage.path>`: schema version and per-feed state (small, written once per
     ingestion pass);
-  - `chats-NN.json`: chats sharded by `chat_id % CHAT_SHARDS`, so changing one chat
-    rewrites about 1/128 of them;
+  - `chats-NNN.json`: chats sharded by `chat_id % CHAT_SHARDS`, so changing one chat
+    rewrites about 1/128 of them. Each chat document also holds what was sent to it,
+    as `"sent": {"YYYY-MM-DD": [key, ...]}` by UTC day of sending, for `SENT_DAYS` days;
   - `articles-YYYY-MM-DD.json`: articles by UTC day of publication; an ingestion
     pass writes each touched day once, and retention deletes whole days.
 
@@ -29,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -44,12 +46,14 @@ from tinydb.table import Document
 from digest.models import Article, Chat, FeedState
 from digest.text import title_key
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 CHAT_SHARDS = 128
 
-# Migrations from version N to N+1, each given the store's folder and main file.
-# Add an entry here and raise SCHEMA_VERSION when the layout or a record changes.
-MIGRATIONS: dict[int, Callable[[Path, Path], None]] = {}
+# Days of sending kept per chat: the day of the latest digest and the ones before it.
+# Stories are clustered over a 48 h window, so a story cannot come back more than 48 h
+# after it was sent; three calendar days always cover that (sent at 23:59 two days ago,
+# still in the window until 23:59 today).
+SENT_DAYS = 3
 
 
 class StoreError(Exception):
@@ -66,14 +70,7 @@ class AtomicJSONStorage(Storage):
         self._dirty = False
 
     def _load(self) -> dict[str, Any] | None:
-        try:
-            text = self._path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return None
-        try:
-            return json.loads(text) if text.strip() else None
-        except json.JSONDecodeError as exc:
-            raise StoreError(f"{self._path}: not valid JSON ({exc})") from None
+        return _read_json(self._path)
 
     def read(self) -> dict[str, Any] | None:
         return self._data
@@ -102,14 +99,29 @@ class AtomicJSONStorage(Storage):
 
     def _flush(self) -> None:
         try:
-            atomic_write(self._path, json.dumps(self._data, ensure_ascii=False,
-                                                separators=(",", ":")))
+            atomic_write(self._path, _dump_json(self._data))
         except BaseException:
             self._data = self._load()  # what is on disk is the truth
             raise
 
     def close(self) -> None:
         """Nothing is buffered: every write is already on disk."""
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """A TinyDB file's data; None if it is missing or empty."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        return json.loads(text) if text.strip() else None
+    except json.JSONDecodeError as exc:
+        raise StoreError(f"{path}: not valid JSON ({exc})") from None
+
+
+def _dump_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def atomic_write(path: Path, text: str) -> None:
@@ -142,6 +154,40 @@ def _open_db(path: Path) -> TinyDB:
     return TinyDB(path, storage=AtomicJSONStorage)
 
 
+# -- migrations -----------------------------------------------------------------------------
+
+
+def _sent_by_day(folder: Path, main_path: Path) -> None:
+    """Schema 1 to 2: a chat's `sent` goes from {key: UTC ISO time} to {day: [key, ...]}.
+
+    Each shard is replaced atomically and one already converted is left as it is, so a
+    crash part way through is finished by the next start (the version is raised only
+    after every shard is done).
+    """
+    del main_path  # the main file holds no sent keys
+    for file in sorted(folder.glob("chats-*.json")):
+        data = _read_json(file)
+        changed = False
+        for doc in (data or {}).get("chats", {}).values():
+            sent = doc.get("sent") or {}
+            if not any(isinstance(value, str) for value in sent.values()):
+                continue  # empty, or already grouped by day
+            by_day: dict[str, list[str]] = {}
+            for key, sent_at in sorted(sent.items(), key=lambda item: item[1]):
+                by_day.setdefault(sent_at[:10], []).append(key)
+            doc["sent"] = by_day
+            changed = True
+        if changed:
+            atomic_write(file, _dump_json(data))
+
+
+# Migrations from version N to N+1, each given the store's folder and main file.
+# Add an entry here and raise SCHEMA_VERSION when the layout or a record changes.
+MIGRATIONS: dict[int, Callable[[Path, Path], None]] = {
+    1: _sent_by_day,
+}
+
+
 class Store:
     """Domain methods over the partitioned TinyDB files; see the module docstring."""
 
@@ -155,7 +201,10 @@ class Store:
         self._check_schema()
         self._chat_dbs: dict[int, TinyDB] = {}
         self._chats: dict[int, Chat] = {}
-        self._sent: dict[int, dict[str, str]] = {}
+        # chat_id -> {UTC day of sending: keys}. Keys and days are interned (`sys.intern`):
+        # with 100,000 chats most of them received the same stories, so interning keeps
+        # one string per key instead of one per chat (here and in the shard's TinyDB data).
+        self._sent: dict[int, dict[str, tuple[str, ...]]] = {}
         self._day_dbs: dict[date, TinyDB] = {}
         self._articles: dict[str, Article] = {}
         self._title_keys: set[tuple[str, str]] = set()
@@ -203,10 +252,13 @@ class Store:
         self._read_shard(shard)
 
     def _read_shard(self, shard: int) -> None:
-        for doc in self._chat_db(shard).table("chats").all():
+        # The storage's own data is read (not copies of it) so that interning the keys
+        # also shrinks what TinyDB keeps of the shard.
+        data = self._chat_db(shard).storage.read() or {}
+        for doc in data.get("chats", {}).values():
             chat = _chat_from_doc(doc)
             self._chats[chat.chat_id] = chat
-            self._sent[chat.chat_id] = dict(doc.get("sent", {}))
+            self._sent[chat.chat_id] = _intern_sent(doc)
 
     def _chat_db(self, shard: int) -> TinyDB:
         db = self._chat_dbs.get(shard)
@@ -214,8 +266,8 @@ class Store:
             db = self._chat_dbs[shard] = _open_db(self.folder / f"chats-{shard:03d}.json")
         return db
 
-    def _write_chat(self, chat: Chat, sent: dict[str, str]) -> None:
-        doc = _chat_to_doc(chat) | {"sent": sent}
+    def _write_chat(self, chat: Chat, sent: dict[str, tuple[str, ...]]) -> None:
+        doc = _chat_to_doc(chat) | {"sent": {day: list(keys) for day, keys in sent.items()}}
         table = self._chat_db(chat.chat_id % CHAT_SHARDS).table("chats")
         table.upsert(Document(doc, doc_id=_doc_id(chat.chat_id)))
         self._chats[chat.chat_id] = chat
@@ -271,18 +323,36 @@ class Store:
             return True
 
     def sent_keys(self, chat_id: int) -> frozenset[str]:
-        """Keys of what went out to this chat, so nothing is sent twice."""
-        return frozenset(self._sent.get(chat_id, ()))
+        """Keys of what went out to this chat (over the kept days), so nothing is sent twice."""
+        with self._lock:
+            return frozenset(k for keys in self._sent.get(chat_id, {}).values() for k in keys)
 
-    def record_sent(self, chat_id: int, keys: Iterable[str], when: datetime,
-                    keep_days: int = 30) -> None:
-        """Remember `keys` as sent to the chat at `when`; forgets entries past `keep_days`."""
+    def record_digest(self, chat_id: int, keys: Iterable[str], when: datetime, *,
+                      local_date: str | None = None) -> Chat:
+        """Remember that a digest with `keys` went out to the chat at `when`, in one durable
+        write of its shard: the keys join `when`'s UTC day, only that day and the
+        `SENT_DAYS - 1` before it are kept, and `local_date` (the chat's local ISO date),
+        when given, becomes `chat.last_digest`. Creates the chat if it is new; returns it
+        as stored."""
+        if local_date is not None:
+            date.fromisoformat(local_date)  # a malformed date would break scheduling
+        day = when.astimezone(UTC).date()
+        oldest = (day - timedelta(days=SENT_DAYS - 1)).isoformat()
+        today = sys.intern(day.isoformat())
         with self._lock:
             chat = self._chats.get(chat_id) or Chat(chat_id=chat_id)
-            horizon = (when - timedelta(days=keep_days)).isoformat()
-            sent = {k: t for k, t in self._sent.get(chat_id, {}).items() if t >= horizon}
-            sent.update(dict.fromkeys(keys, when.astimezone(UTC).isoformat()))
-            self._write_chat(chat, sent)
+            if local_date is not None:
+                chat = replace(chat, last_digest=local_date)
+            sent = {d: ks for d, ks in self._sent.get(chat_id, {}).items() if d >= oldest}
+            todays = tuple(dict.fromkeys((*sent.get(today, ()), *map(sys.intern, keys))))
+            if todays:
+                sent[today] = todays
+            try:
+                self._write_chat(chat, sent)
+            except BaseException:
+                self._reload_shard(chat_id % CHAT_SHARDS)  # memory must again match the disk
+                raise
+            return chat
 
     # -- articles -------------------------------------------------------------------------
 
@@ -409,6 +479,16 @@ def _chat_to_doc(chat: Chat) -> dict[str, Any]:
     doc = asdict(chat)
     doc["countries"] = list(chat.countries)
     return doc
+
+
+def _intern_sent(doc: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+    """The chat document's sent keys by day, interned; the document is made to share them."""
+    sent = doc.get("sent") or {}
+    interned = {
+        sys.intern(day): tuple(sys.intern(key) for key in keys) for day, keys in sent.items()
+    }
+    doc["sent"] = {day: list(keys) for day, keys in interned.items()}
+    return interned
 
 
 def _chat_from_doc(doc: Mapping[str, Any]) -> Chat:

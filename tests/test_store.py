@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -47,7 +47,7 @@ def test_update_keeps_other_fields_and_delete_forgets(path: Path) -> None:
     store.update_chat(7, countries=("JP",), digest_time="06:00")
     store.update_chat(7, paused=True)
     assert store.chat(7) == Chat(7, countries=("JP",), digest_time="06:00", paused=True)
-    store.record_sent(7, ["story-a"], NOW)
+    store.record_digest(7, ["story-a"], NOW)
     assert store.delete_chat(7)
     assert not store.delete_chat(7)
     assert store.chat(7) is None
@@ -69,11 +69,64 @@ def test_a_chat_write_touches_one_small_shard(path: Path, monkeypatch: pytest.Mo
     assert 0 < len(shard) < 10
 
 
-def test_sent_keys_are_remembered_and_expire(path: Path) -> None:
+def shard_doc(store: Store, chat_id: int) -> dict:
+    """The chat's document as it is on disk."""
+    file = store.folder / f"chats-{chat_id % store_module.CHAT_SHARDS:03d}.json"
+    shard = json.loads(file.read_text())
+    return next(doc for doc in shard["chats"].values() if doc["chat_id"] == chat_id)
+
+
+def test_sent_keys_survive_reopening_grouped_by_utc_day(path: Path) -> None:
     store = Store(path)
-    store.record_sent(1, ["old"], NOW - timedelta(days=40))
-    store.record_sent(1, ["new-a", "new-b"], NOW)
-    assert Store(path).sent_keys(1) == {"new-a", "new-b"}
+    store.record_digest(1, ["a", "b"], NOW - timedelta(days=1))
+    store.record_digest(1, ["c"], NOW)
+    store.record_digest(1, ["b", "d"], NOW.astimezone(timezone(timedelta(hours=-10))))
+    store.close()
+
+    reopened = Store(path)
+    assert reopened.sent_keys(1) == {"a", "b", "c", "d"}
+    assert reopened.chat(1) == Chat(1)  # created by the first digest
+    assert shard_doc(reopened, 1)["sent"] == {"2026-11-24": ["a", "b"],
+                                              "2026-11-25": ["c", "b", "d"]}
+
+
+def test_days_older_than_sent_days_are_dropped(path: Path) -> None:
+    store = Store(path)
+    store.record_digest(1, ["too-old"], NOW - timedelta(days=store_module.SENT_DAYS))
+    store.record_digest(1, ["oldest-kept"], NOW - timedelta(days=store_module.SENT_DAYS - 1))
+    store.record_digest(1, ["new"], NOW)
+    assert store.sent_keys(1) == {"oldest-kept", "new"}
+    assert Store(path).sent_keys(1) == {"oldest-kept", "new"}
+
+
+def test_sent_keys_are_shared_between_chats(path: Path) -> None:
+    store = Store(path)
+    for chat_id in (1, 2):  # different shards, so different files
+        store.record_digest(chat_id, ["story-0"], NOW)
+    reopened = Store(path)
+    (first,), (second,) = reopened.sent_keys(1), reopened.sent_keys(2)
+    assert first == second == "story-0"
+    assert first is second
+
+
+def test_a_digest_and_its_local_date_are_one_durable_write(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(path)
+    store.update_chat(5, countries=("JP",), last_digest="2026-11-24")
+    written: list[Path] = []
+    real_write = store_module.atomic_write
+    monkeypatch.setattr(store_module, "atomic_write",
+                        lambda p, text: (written.append(p), real_write(p, text)))
+    chat = store.record_digest(5, ["a"], NOW, local_date="2026-11-25")
+    assert len(written) == 1
+    assert chat == store.chat(5) == Chat(5, countries=("JP",), last_digest="2026-11-25")
+
+    reopened = Store(path)
+    assert reopened.chat(5) == chat
+    assert reopened.sent_keys(5) == {"a"}
+    # Without a local date (an on-demand digest) the last scheduled one stays.
+    assert reopened.record_digest(5, ["b"], NOW).last_digest == "2026-11-25"
 
 
 def test_articles_are_deduplicated_by_url_and_by_outlet_title(path: Path) -> None:
@@ -129,6 +182,50 @@ def test_feed_states_persist(path: Path) -> None:
     assert reopened.feed_state("https://unknown.example/rss") == FeedState()
 
 
+def write_v1_store(path: Path, sent: dict[str, str]) -> Path:
+    """A schema 1 store as the previous version left it: chat 1 with `sent` as
+    {key: UTC time}. Returns the chat's shard file."""
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"meta": {"1": {"schema": 1}}}))
+    shard = path.with_name(path.name + ".d") / "chats-001.json"
+    shard.parent.mkdir()
+    shard.write_text(json.dumps({"chats": {"2": {
+        "chat_id": 1, "countries": ["JP"], "digest_time": "07:30", "timezone": "",
+        "paused": False, "active": True, "last_digest": "2026-11-25", "sent": sent}}}))
+    return shard
+
+
+def test_a_v1_store_is_migrated_to_sent_keys_by_day(path: Path) -> None:
+    shard = write_v1_store(path, {
+        "story-a": "2026-11-24T22:00:00+00:00",
+        "story-b": "2026-11-25T07:00:00+00:00",
+        "story-c": "2026-11-25T08:00:00+00:00",
+    })
+    store = Store(path)
+    assert store.sent_keys(1) == {"story-a", "story-b", "story-c"}
+    assert store.chat(1) == Chat(1, countries=("JP",), digest_time="07:30",
+                                 last_digest="2026-11-25")
+    sent = json.loads(shard.read_text())["chats"]["2"]["sent"]
+    assert sent == {"2026-11-24": ["story-a"], "2026-11-25": ["story-b", "story-c"]}
+    assert json.loads(path.read_text())["meta"]["1"]["schema"] == 2
+
+
+def test_the_migration_leaves_a_converted_shard_alone(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A crash may stop the migration after some shards, before the version is raised."""
+    shard = write_v1_store(path, {"story-a": "2026-11-24T22:00:00+00:00"})
+    store_module.MIGRATIONS[1](shard.parent, path)
+    converted = shard.read_text()
+    written: list[Path] = []
+    monkeypatch.setattr(store_module, "atomic_write", lambda p, text: written.append(p))
+    store_module.MIGRATIONS[1](shard.parent, path)
+    assert written == []
+    monkeypatch.undo()
+    assert Store(path).sent_keys(1) == {"story-a"}
+    assert shard.read_text() == converted
+
+
 def test_a_newer_schema_is_refused(path: Path) -> None:
     Store(path).close()
     data = json.loads(path.read_text())
@@ -140,13 +237,15 @@ def test_a_newer_schema_is_refused(path: Path) -> None:
 
 def test_migrations_run_in_order(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     Store(path).close()
+    current = store_module.SCHEMA_VERSION
     ran: list[int] = []
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", store_module.SCHEMA_VERSION + 2)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", current + 2)
     monkeypatch.setattr(store_module, "MIGRATIONS", {
-        1: lambda folder, main: ran.append(1), 2: lambda folder, main: ran.append(2)})
+        current: lambda folder, main: ran.append(current),
+        current + 1: lambda folder, main: ran.append(current + 1)})
     Store(path).close()
-    assert ran == [1, 2]
-    assert json.loads(path.read_text())["meta"]["1"]["schema"] == 3
+    assert ran == [current, current + 1]
+    assert json.loads(path.read_text())["meta"]["1"]["schema"] == current + 2
 
 
 def test_a_corrupt_file_is_reported_not_overwritten(path: Path) -> None:
@@ -176,3 +275,22 @@ def test_a_failed_write_leaves_memory_matching_disk(
     assert store.add_articles([article(1)])  # not wrongly remembered as already stored
     assert store.chat(1) == Chat(1, countries=("JP",))
     assert Store(path).chat(1) == Chat(1, countries=("JP",))
+
+
+def test_a_failed_digest_write_leaves_memory_matching_disk(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(path)
+    store.record_digest(1, ["a"], NOW, local_date="2026-11-24")
+
+    def disk_full(p: Path, text: str) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store_module, "atomic_write", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        store.record_digest(1, ["b"], NOW, local_date="2026-11-25")
+    monkeypatch.undo()
+    assert store.sent_keys(1) == {"a"}
+    assert store.chat(1) == Chat(1, last_digest="2026-11-24")
+    store.save_chat(Chat(1, countries=("JP",), last_digest="2026-11-24"))  # rewrites the shard
+    assert Store(path).sent_keys(1) == {"a"}
