@@ -13,20 +13,24 @@ import sys
 from datetime import timedelta
 
 import httpx
-from telegram.ext import AIORateLimiter, Application
+from telegram.ext import Application
 
 from digest.config import Config, ConfigError, load_config
+from digest.editions import Editions
 from digest.feeds import FeedFetcher, make_client
 from digest.health import feed_health, format_health
-from digest.ingest import Ingestor, utc_now
+from digest.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
 from digest.sources import load_catalog
 from digest.store import Store, StoreError
 from digest.subscriptions import Coverage
+from digest.worker import WorkerProcess
 from handlers import bot_commands, register
 from handlers.context import BotData, context_types
+from handlers.delivery import Courier
 from handlers.errors import configure_logging, guard_token
-from handlers.scheduling import schedule_ingestion
+from handlers.ratelimit import ChatRateLimiter
+from handlers.scheduling import schedule_jobs
 
 EXIT_USAGE = 2
 NO_TOKEN = (
@@ -36,22 +40,37 @@ NO_TOKEN = (
 )
 
 
-def build_application(config: Config, store: Store, sources: list[Source]) -> Application:
-    """The bot, ready to run: handlers registered, jobs and resources set up on start."""
-    interval = timedelta(minutes=config.ingest.interval_minutes)
-    data = BotData(config=config, store=store, sources=sources, coverage=Coverage.of(sources))
+def build_application(config: Config, store: Store, sources: list[Source], *,
+                      clock: Clock = utc_now,
+                      check_every: timedelta = timedelta(minutes=1)) -> Application:
+    """The bot, ready to run: handlers registered, jobs and resources set up on start.
+
+    `clock` and `check_every` exist for tests that drive the schedule without waiting.
+    """
+    worker = WorkerProcess()
     client: httpx.AsyncClient | None = None
+    application: Application
+
+    def running() -> bool:
+        return application.running
+
+    data = BotData(
+        config=config, store=store, sources=sources, coverage=Coverage.of(sources),
+        editions=Editions(store, sources, worker, clock=clock),
+        courier=Courier(store, clock, running=running),
+        clock=clock,
+    )
 
     async def post_init(application: Application) -> None:
         nonlocal client
         client = make_client(config.ingest.timeout_seconds)
-        data.ingestor = build_ingestor(config, store, sources, client)
+        data.ingestor = build_ingestor(config, store, sources, client, worker, clock)
         await application.bot.set_my_commands(bot_commands())
-        schedule_ingestion(application, interval)
+        schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
+                      check_every)
 
     async def post_shutdown(application: Application) -> None:
-        if data.ingestor is not None:
-            data.ingestor.close()
+        worker.close()
         if client is not None:
             await client.aclose()
         store.close()
@@ -61,7 +80,7 @@ def build_application(config: Config, store: Store, sources: list[Source]) -> Ap
         .token(config.token)
         .base_url(config.telegram.base_url)
         .context_types(context_types(data))
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(ChatRateLimiter(max_retries=3))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
@@ -72,7 +91,8 @@ def build_application(config: Config, store: Store, sources: list[Source]) -> Ap
 
 
 def build_ingestor(
-    config: Config, store: Store, sources: list[Source], client: httpx.AsyncClient
+    config: Config, store: Store, sources: list[Source], client: httpx.AsyncClient,
+    worker: WorkerProcess, clock: Clock = utc_now,
 ) -> Ingestor:
     fetcher = FeedFetcher(
         client,
@@ -87,6 +107,8 @@ def build_ingestor(
         fetcher,
         retention_days=config.ingest.retention_days,
         interval=timedelta(minutes=config.ingest.interval_minutes),
+        worker=worker,
+        clock=clock,
     )
 
 
@@ -101,12 +123,13 @@ async def ingest_once(config: Config, store: Store, sources: list[Source]) -> in
         elif outcome not in ("ok", "not modified"):
             print(f"{source.country} {source.name}: {outcome}", file=sys.stderr)
 
+    worker = WorkerProcess()
     async with make_client(config.ingest.timeout_seconds) as client:
-        ingestor = build_ingestor(config, store, sources, client)
         try:
-            report = await ingestor.run_pass(progress)
+            report = await build_ingestor(config, store, sources, client, worker).run_pass(
+                progress)
         finally:
-            ingestor.close()
+            worker.close()
     if interactive:
         print("\r\033[K", end="", file=sys.stderr)
     print(report.summary())
@@ -114,7 +137,8 @@ async def ingest_once(config: Config, store: Store, sources: list[Source]) -> in
 
 
 def show_sources(store: Store, sources: list[Source]) -> int:
-    for line in format_health(feed_health(store, sources, utc_now()), utc_now()):
+    now = utc_now()
+    for line in format_health(feed_health(store, sources, now), now):
         print(line)
     return 0
 

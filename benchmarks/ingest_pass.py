@@ -24,6 +24,7 @@ from digest.feeds import FeedFetcher, make_client
 from digest.ingest import Ingestor
 from digest.models import Source
 from digest.store import Store
+from digest.worker import WorkerProcess
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared/data/fastfeedparser-real-feeds"
 
@@ -40,10 +41,11 @@ async def run(sources: list[Source], store: Store) -> None:
     stop = asyncio.Event()
     probe = asyncio.create_task(probe_lag(lags, stop))
     async with make_client(timeout=20) as client:
+        worker = WorkerProcess()
         ingestor = Ingestor(store, sources, FeedFetcher(client, concurrency=16, per_host=16),
-                            retention_days=36500, interval=timedelta(minutes=30))
+                            retention_days=36500, interval=timedelta(minutes=30), worker=worker)
         report = await ingestor.run_pass()
-        ingestor.close()
+        worker.close()
     stop.set()
     await probe
     print(f"pass over {len(sources)} feeds: {report.summary()}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from digest.countries import by_code
@@ -67,6 +67,50 @@ class CountrySection:
     items: tuple[DigestItem, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class RenderedSection:
+    """A country's section as HTML blocks, ready to be packed into any chat's digest.
+
+    Rendering is the costly part of a digest (summaries, fitting), and it does not
+    depend on the chat: chats that get the same stories of a country share it.
+    """
+
+    blocks: tuple[str, ...]  # the first holds the section header
+    continued: str = ""  # the header repeated when the section goes on in the next chunk
+
+
+def render_section(section: CountrySection) -> RenderedSection:
+    """The section's blocks, each fitted to the room left in the worst case (after the
+    longest digest header and the section's "continued" header)."""
+    if not section.items:
+        return RenderedSection(
+            (f"Nothing new from {_country_label(section.country)} since your last digest.",))
+    title = _section_header(section.country)
+    continued = f"{title} (continued)"
+    room = MAX_MESSAGE - _LONGEST_HEADER - _size(continued) - 2 * _size(_SEPARATOR)
+    blocks = [
+        _fitted_story(item, number, section.country, room)
+        for number, item in enumerate(section.items, 1)
+    ]
+    blocks[0] = f"{title}{_SEPARATOR}{blocks[0]}"  # a header never ends a chunk alone
+    return RenderedSection(tuple(blocks), continued)
+
+
+def pack_digest(sections: Sequence[RenderedSection], *, when: datetime) -> list[str]:
+    """Rendered sections under a dated header, as message chunks of at most MAX_MESSAGE
+    characters each. `when` is the digest's moment in the user's zone."""
+    _require_aware(when, "when")
+    chunks = _Chunks(_header(when))
+    if not sections:
+        chunks.add("Nothing new since your last digest.")
+    for section in sections:
+        first, *rest = section.blocks
+        chunks.add(first)  # it holds the section header itself
+        for block in rest:
+            chunks.add(block, continued=section.continued)
+    return chunks.finish()
+
+
 def render_digest(
     sections: Sequence[CountrySection],
     *,
@@ -79,30 +123,11 @@ def render_digest(
     """
     if no_subscriptions_hint:
         return [NO_SUBSCRIPTIONS_HINT]
-    _require_aware(when, "when")
-    header = (
-        f"<b>Your news digest</b> — {_DAYS[when.weekday()]} {when.day} {_MONTHS[when.month - 1]}"
-    )
-    chunks = _Chunks(header)
-    if not sections:
-        chunks.add("Nothing new since your last digest.")
-    for section in sections:
-        if not section.items:
-            chunks.add(
-                f"Nothing new from {_country_label(section.country)} since your last digest."
-            )
-            continue
-        title = _section_header(section.country)
-        continued = f"{title} (continued)"
-        # Room for the story in the worst place: after the digest header and a section header.
-        room = MAX_MESSAGE - _size(header) - _size(continued) - 2 * _size(_SEPARATOR)
-        for number, item in enumerate(section.items, 1):
-            story = _fitted_story(item, number, section.country, room)
-            if number == 1:
-                chunks.add(f"{title}{_SEPARATOR}{story}")  # a header never ends a chunk alone
-            else:
-                chunks.add(story, continued=continued)
-    return chunks.finish()
+    return pack_digest([render_section(s) for s in sections], when=when)
+
+
+def _header(when: datetime) -> str:
+    return f"<b>Your news digest</b> — {_DAYS[when.weekday()]} {when.day} {_MONTHS[when.month - 1]}"
 
 
 def render_story(
@@ -284,3 +309,6 @@ def _size(text: str) -> int:
 def _require_aware(moment: datetime, name: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime, got {moment!r}")
+
+
+_LONGEST_HEADER = max(_size(_header(datetime(2026, 9, day, tzinfo=UTC))) for day in range(24, 31))

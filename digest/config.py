@@ -57,6 +57,7 @@ class DigestConfig:
     time: str = "07:30"
     timezone: str = "UTC"
     stories_per_country: int = 5
+    grace_hours: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,8 @@ def _validate(file: Path, config: Config) -> None:
             fail(key, "at least 1")
     if config.ingest.timeout_seconds <= 0:
         fail("ingest.timeout_seconds", "a positive number of seconds")
+    if config.digest.grace_hours < 0:
+        fail("digest.grace_hours", "zero or a positive number of hours")
     if config.ingest.max_feed_mb <= 0:
         fail("ingest.max_feed_mb", "a positive number of megabytes")
     if config.logging.level.upper() not in _LOG_LEVELS:

@@ -1,23 +1,17 @@
 """One ingestion pass: fetch every due feed, parse off the event loop, store once.
 
 The pass is built so that it never stalls the chat running on the same loop:
-HTTP is async, parsing (CPU work) runs in a worker process, and the articles
-of the whole pass are written in one batch from a thread. A worker process
-rather than a thread because the parsers' C code holds the GIL: measured on 200
-real feeds, the loop stalled up to 88 ms with a parse thread and 13 ms with a
-parse process. Feed state is saved
-after the articles, so a crash in between only means a feed is fetched again
+HTTP is async, parsing (CPU work) runs in a worker process (see digest.worker),
+and the articles of the whole pass are written in one batch from a thread.
+Feed state is saved after the articles, so a crash in between only means a feed is fetched again
 (its articles then deduplicate), never that articles are lost.
 """
 
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +19,7 @@ from digest.feeds import FeedFetcher, Fetched, FetchError, NotModified
 from digest.models import Article, FeedState, Source
 from digest.parse import NotAFeed, parse_feed
 from digest.store import Store
+from digest.worker import WorkerProcess
 
 MAX_BACKOFF = timedelta(hours=24)
 MAX_ERROR_LENGTH = 120
@@ -77,6 +72,7 @@ class Ingestor:
         *,
         retention_days: int,
         interval: timedelta,
+        worker: WorkerProcess,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
@@ -85,7 +81,7 @@ class Ingestor:
         self._retention = timedelta(days=retention_days)
         self._interval = interval
         self._clock = clock
-        self._parser = _ParserProcess()
+        self._worker = worker
         self._running = asyncio.Lock()
 
     async def run_pass(self, progress: Progress | None = None) -> IngestReport:
@@ -140,7 +136,8 @@ class Ingestor:
         result = await self._fetcher.fetch(source.feed, previous)
         if isinstance(result, Fetched):
             try:
-                found = await self._parser.parse(result, source, attempted)
+                found = await self._worker.run(
+                    parse_feed, result.body, source, attempted, result.url)
             except NotAFeed as exc:
                 result = FetchError(str(exc))
             except Exception as exc:  # a parser bug on one hostile feed must not end the pass
@@ -161,33 +158,3 @@ class Ingestor:
         states[source.key] = replace(success, etag=result.etag,
                                      last_modified=result.last_modified)
         return "ok", found
-
-    def close(self) -> None:
-        self._parser.close()
-
-
-class _ParserProcess:
-    """One worker process for parsing, started on first use and replaced if it dies
-    (a hostile feed that crashes or exhausts the worker fails only that feed)."""
-
-    def __init__(self) -> None:
-        self._pool: ProcessPoolExecutor | None = None
-
-    async def parse(self, fetched: Fetched, source: Source, fetched_at: datetime
-                    ) -> list[Article]:
-        if self._pool is None:
-            # spawn, not fork: forking a process that runs threads and an event loop is unsafe.
-            self._pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(
-                self._pool, parse_feed, fetched.body, source, fetched_at, fetched.url
-            )
-        except BrokenProcessPool:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None

@@ -155,9 +155,25 @@ def cluster(
 
     Articles with the same id are taken once. See the module docstring for the method.
     """
-    unique = sorted({a.id: a for a in articles}.values(), key=_order)
-    groups = _group(unique, _vectors(unique), window, threshold)
-    return [Story(tuple(unique[i] for i in group.members)) for group in groups]
+    ordered = in_story_order(articles)
+    return stories_of(ordered, group_positions(ordered, window=window, threshold=threshold))
+
+
+def in_story_order(articles: Iterable[Article]) -> list[Article]:
+    """The articles without repeated ids, in the order grouping takes them."""
+    return sorted({a.id: a for a in articles}.values(), key=_order)
+
+
+def group_positions(
+    ordered: Sequence[Article], *, window: timedelta = WINDOW, threshold: float = THRESHOLD
+) -> list[list[int]]:
+    """cluster() as positions into `ordered` (from in_story_order): plain lists of numbers,
+    cheap to send back from the worker process that does the clustering."""
+    return [group.members for group in _group(ordered, _vectors(ordered), window, threshold)]
+
+
+def stories_of(ordered: Sequence[Article], groups: Iterable[Sequence[int]]) -> list[Story]:
+    return [Story(tuple(ordered[i] for i in members)) for members in groups]
 
 
 def pair_similarities(articles: Sequence[Article], pairs: Iterable[tuple[int, int]]) -> list[float]:

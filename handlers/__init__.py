@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import BotCommand
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import basics, privacy, settings, subscriptions
+from handlers import basics, digests, privacy, settings, subscriptions
 from handlers.errors import on_error
 
 
@@ -18,6 +18,7 @@ def register(application: Application) -> None:
         ("unsubscribe", subscriptions.unsubscribe_command),
         ("mysubs", subscriptions.mysubs_command),
         ("countries", subscriptions.countries_command),
+        ("digest", digests.digest_command),
         ("time", settings.time_command),
         ("timezone", settings.timezone_command),
         ("pause", settings.pause_command),

@@ -17,6 +17,7 @@ COMMANDS = [
     ("unsubscribe", "Remove countries: /unsubscribe Japan"),
     ("mysubs", "Your countries and digest time"),
     ("countries", "Countries covered, by region"),
+    ("digest", "Your digest now"),
     ("time", "Digest time: /time 07:30 or /time 7am"),
     ("timezone", "Your time zone: /timezone Tokyo or UTC+9"),
     ("pause", "Pause the daily digest"),

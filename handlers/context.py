@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from digest.config import Config
+from digest.editions import Editions
 from digest.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
 from digest.store import Store
 from digest.subscriptions import Coverage
+from handlers.delivery import Courier
 
 
 @dataclass
@@ -25,6 +27,8 @@ class BotData:
     store: Store
     sources: list[Source]
     coverage: Coverage
+    editions: Editions
+    courier: Courier
     ingestor: Ingestor | None = None  # set in post_init, once the HTTP client exists
     clock: Clock = utc_now  # tests drive schedules with a fake clock
 

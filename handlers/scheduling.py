@@ -1,8 +1,12 @@
-"""Recurring work on the JobQueue: the ingestion pass.
+"""Recurring work on the JobQueue: ingestion passes and the digest check.
 
-JobQueue jobs live in memory only; they are (re)created here at every start.
-APScheduler's default misfire grace of 1 s would silently skip a pass delayed
-by a busy loop, so passes get a generous grace and are coalesced instead.
+JobQueue jobs live in memory only; they are (re)created here at every start,
+and nothing about a chat's schedule is kept in them: the digest check asks the
+store which chats are due by their local date (digest.schedule), so one job
+serves every chat, DST and restarts cannot make it send twice, and a digest
+missed while the bot was down goes out at the first check within the grace
+period. APScheduler's default misfire grace of 1 s would silently skip a run
+delayed by a busy loop, so runs get a generous grace and are coalesced instead.
 """
 
 from __future__ import annotations
@@ -12,23 +16,58 @@ from datetime import timedelta
 
 from telegram.ext import Application
 
+from digest.schedule import due_chats
 from handlers.context import NewsContext
+from handlers.digests import composer
 
 log = logging.getLogger(__name__)
 
 
 async def ingest_job(context: NewsContext) -> None:
-    """One ingestion pass; failures are logged and the next pass tries again."""
-    ingestor = context.bot_data.ingestor
-    if ingestor is None:
+    """One ingestion pass, then a new edition if the articles changed; failures are
+    logged and the next pass tries again."""
+    data = context.bot_data
+    if data.ingestor is None:
         return
-    report = await ingestor.run_pass()
+    report = await data.ingestor.run_pass()
     log.info("ingestion: %s", report.summary())
+    if report.new_articles or report.pruned:
+        await data.editions.rebuild()
 
 
-def schedule_ingestion(application: Application, interval: timedelta) -> None:
+async def digest_check(context: NewsContext) -> None:
+    """Start the delivery of every scheduled digest that is due now."""
+    data = context.bot_data
+    settings = data.config.digest
+    now = data.clock()
+    due = due_chats(data.store.chats(), now, default_time=settings.time,
+                    default_zone=settings.timezone,
+                    grace=timedelta(hours=settings.grace_hours))
+    if not due:
+        return
+    edition = await data.editions.current()
+    started = 0
+    for item in due:
+        chat_id = item.chat.chat_id
+        if not data.courier.claim(chat_id):
+            continue  # still being delivered since an earlier check
+        context.application.create_task(
+            data.courier.deliver(context.bot, chat_id, composer(data, edition, chat_id, now),
+                                 item.local_date.isoformat()),
+            name=f"digest:{chat_id}")
+        started += 1
+    log.info("digest check: %d digests due, %d started", len(due), started)
+
+
+def schedule_jobs(application: Application, ingest_every: timedelta,
+                  check_every: timedelta) -> None:
     application.job_queue.run_repeating(
-        ingest_job, interval=interval, first=timedelta(seconds=1), name="ingest",
-        job_kwargs={"misfire_grace_time": int(interval.total_seconds()), "coalesce": True,
+        ingest_job, interval=ingest_every, first=timedelta(seconds=1), name="ingest",
+        job_kwargs={"misfire_grace_time": int(ingest_every.total_seconds()), "coalesce": True,
                     "max_instances": 1},
+    )
+    application.job_queue.run_repeating(
+        digest_check, interval=check_every, first=timedelta(0), name="digests",
+        job_kwargs={"misfire_grace_time": max(1, int(check_every.total_seconds())),
+                    "coalesce": True, "max_instances": 1},
     )

@@ -12,6 +12,7 @@ from digest.feeds import FeedFetcher, make_client
 from digest.ingest import Ingestor, next_attempt
 from digest.models import FeedState, Source
 from digest.store import Store
+from digest.worker import WorkerProcess
 from tests.conftest import shared_data
 from tests.feed_server import FeedServer
 
@@ -39,12 +40,13 @@ async def run_pass(store: Store, sources: list[Source], clock: Clock, **limits: 
     async with make_client(timeout=0.5) as client:
         fetcher = FeedFetcher(client, concurrency=8, per_host=4,
                               max_bytes=int(limits.get("max_bytes", 100_000)), deadline=1.0)
+        worker = WorkerProcess()
         ingestor = Ingestor(store, sources, fetcher, retention_days=30,
-                            interval=timedelta(minutes=30), clock=clock)
+                            interval=timedelta(minutes=30), worker=worker, clock=clock)
         try:
             return await ingestor.run_pass()
         finally:
-            ingestor.close()
+            worker.close()
 
 
 async def test_bad_feeds_become_errors_and_good_ones_still_land(

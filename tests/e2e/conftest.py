@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from telegram.ext import Application
 
 from bot import build_application
-from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig
+from digest.config import Config, DigestConfig, SourcesConfig, StorageConfig, TelegramConfig
 from digest.sources import load_catalog
 from digest.store import Store
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
@@ -17,6 +19,22 @@ from tests.feed_server import FeedServer
 
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
 ADMIN = 4242
+# The bot checks for due digests this often in tests (every minute in production), so
+# moving the fake clock past a digest time shows its effect within a fraction of a second.
+CHECK_EVERY = timedelta(seconds=0.05)
+
+
+@dataclass
+class FakeClock:
+    """The bot's notion of now; tests set or advance it instead of waiting."""
+
+    now: datetime = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> None:
+        self.now += delta
 
 
 @pytest.fixture(autouse=True)
@@ -84,15 +102,17 @@ class RunningBot:
     """The real Application, long-polling the fake Bot API; restartable on the same store."""
 
     def __init__(self, api: FakeBotAPI, folder: Path, feeds: FeedServer,
-                 catalog_text: str = CATALOG) -> None:
+                 catalog_text: str = CATALOG, digest: DigestConfig | None = None) -> None:
         self.api = api
         self.folder = folder
+        self.clock = FakeClock()
         catalog = folder / "catalog.toml"
         catalog.write_text(catalog_text.format(base=feeds.base))
         self.config = Config(
             telegram=TelegramConfig(token=TOKEN, base_url=api.base_url, admins=(ADMIN,)),
             storage=StorageConfig(path=str(folder / "store.json")),
             sources=SourcesConfig(catalog=str(catalog)),
+            digest=digest or DigestConfig(),
         )
         self.application: Application | None = None
 
@@ -104,7 +124,8 @@ class RunningBot:
     async def start(self) -> None:
         store = Store(self.config.storage.path)
         sources = load_catalog(self.config.sources.catalog)
-        self.application = build_application(self.config, store, sources)
+        self.application = build_application(self.config, store, sources, clock=self.clock,
+                                             check_every=CHECK_EVERY)
         await self.application.initialize()
         if self.application.post_init:
             await self.application.post_init(self.application)

@@ -1,0 +1,136 @@
+"""Sending digests to chats: each at most once, none lost in silence.
+
+Telegram's limits are kept by the bot's rate limiter (30 messages/s overall,
+about 1/s per chat, waiting out 429s); this module decides what a failure means
+for a digest:
+
+* the chat blocked or left the bot (403, or "chat not found"): it is marked
+  inactive, settings kept, and gets no more digests until /start;
+* the network failed or Telegram still said 429 after the limiter's retries:
+  a few more tries after growing pauses, then the digest waits for the next
+  check, going on from the first chunk not yet delivered (never resending one);
+* Telegram rejected the message itself (another 400): logged as an error and
+  the day's digest given up, since the same text would be rejected again.
+
+A digest is remembered as sent (its stories and the chat's local date, in one
+durable write) only after its last chunk went out, so a crash in between means
+it is sent again after the restart rather than never.
+
+At most `concurrency` digests are in progress at once: the overall rate is
+shared with the answers to users, which must not queue behind thousands of
+digest messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from telegram import Bot, LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from digest.editions import Digest
+from digest.ingest import Clock
+from digest.store import Store
+
+log = logging.getLogger(__name__)
+
+CONCURRENCY = 8
+NETWORK_RETRIES = 3
+RETRY_PAUSE = 0.5  # seconds; doubles per try
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+_GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
+
+
+@dataclass(slots=True)
+class _Unfinished:
+    """A digest whose first `delivered` chunks went out before a failure."""
+
+    digest: Digest
+    local_date: str | None
+    delivered: int = 0
+
+
+class Courier:
+    """Delivers digests with bounded concurrency; see the module docstring."""
+
+    def __init__(self, store: Store, clock: Clock, *, running: Callable[[], bool],
+                 concurrency: int = CONCURRENCY) -> None:
+        self._store = store
+        self._clock = clock
+        self._running = running
+        self._slots = asyncio.Semaphore(concurrency)
+        self._claimed: set[int] = set()
+        self._unfinished: dict[int, _Unfinished] = {}
+
+    def claim(self, chat_id: int) -> bool:
+        """Reserve the chat for one delivery; False while another one is under way."""
+        if chat_id in self._claimed:
+            return False
+        self._claimed.add(chat_id)
+        return True
+
+    def release(self, chat_id: int) -> None:
+        """Give up a claim without delivering (deliver() releases its own)."""
+        self._claimed.discard(chat_id)
+
+    async def deliver(self, bot: Bot, chat_id: int, compose: Callable[[], Digest],
+                      local_date: str | None) -> bool:
+        """Send a claimed chat its digest (composed when its turn comes, so it is fresh);
+        True once all of it went out and it is remembered.
+
+        `local_date` marks a scheduled digest (it becomes the chat's last digest date); an
+        unfinished one for the same date is continued instead of composed anew.
+        """
+        try:
+            async with self._slots:
+                if not self._running():
+                    return False  # shutting down: it stays due and goes out after the restart
+                pending = self._unfinished.pop(chat_id, None)
+                if pending is None or pending.local_date != local_date:
+                    pending = _Unfinished(compose(), local_date)
+                return await self._send(bot, chat_id, pending)
+        finally:
+            self.release(chat_id)
+
+    async def _send(self, bot: Bot, chat_id: int, pending: _Unfinished) -> bool:
+        chunks = pending.digest.chunks
+        try:
+            while pending.delivered < len(chunks):
+                await self._send_chunk(bot, chat_id, chunks[pending.delivered])
+                pending.delivered += 1
+        except (Forbidden, BadRequest) as exc:
+            if isinstance(exc, Forbidden) or any(g in exc.message.lower() for g in _GONE):
+                self._store.update_chat(chat_id, active=False)
+                log.info("chat %s is unreachable (%s); marked inactive", chat_id, exc.message)
+                return False
+            log.error("Telegram rejected the digest for chat %s (%s); skipped for today",
+                      chat_id, exc.message)
+        except (NetworkError, RetryAfter) as exc:
+            if pending.local_date is not None:
+                self._unfinished[chat_id] = pending
+            log.warning("digest for chat %s failed after %d of %d messages (%s); "
+                        "it will be retried", chat_id, pending.delivered, len(chunks), exc)
+            return False
+        await asyncio.to_thread(
+            self._store.record_digest, chat_id, pending.digest.keys, self._clock(),
+            local_date=pending.local_date)
+        return True
+
+    async def _send_chunk(self, bot: Bot, chat_id: int, text: str) -> None:
+        """One message; network errors are retried here after growing pauses (Telegram's
+        own answers, BadRequest among them, are not: they would not change)."""
+        for attempt in range(NETWORK_RETRIES + 1):
+            try:
+                await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
+                                       link_preview_options=NO_PREVIEW)
+                return
+            except BadRequest:
+                raise
+            except NetworkError:
+                if attempt == NETWORK_RETRIES:
+                    raise
+                await asyncio.sleep(RETRY_PAUSE * 2**attempt)

@@ -1,0 +1,275 @@
+"""Digests as a user gets them: /digest now, and the morning digest on schedule."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from digest.compose import MAX_MESSAGE
+from digest.config import DigestConfig
+from digest.models import Article, Chat
+from digest.store import Store
+from tests.e2e.conftest import CHECK_EVERY, RunningBot
+from tests.e2e.fake_bot_api import Call, FakeBotAPI
+from tests.feed_server import FeedServer
+
+CHAT = 5005
+NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def article(title: str, source: str, country: str, hours_ago: float, summary: str = "",
+            *, now: datetime = NOON) -> Article:
+    slug = "-".join(title.lower().split())[:60]
+    return Article(
+        url=f"https://{source.lower().replace(' ', '')}.example/{slug}",
+        title=title,
+        summary=summary or f"{title}. Officials gave more details on Tuesday.",
+        published=now - timedelta(hours=hours_ago),
+        source=source,
+        country=country,
+        language="en",
+    )
+
+
+NEWS = [
+    article("Japan raises rare earth export quotas for allies", "Japan Daily", "JP", 5,
+            "Tokyo will let more rare earth metals go to partner countries. The change "
+            "starts in January."),
+    article("Tokyo lifts rare earth export quotas for allied nations", "Tokyo Wire", "JP", 4),
+    article("Japão amplia cotas de exportação de terras raras", "Folha", "BR", 3,
+            "Japan raises rare earth export quotas for allies, Tokyo said."),
+    article("Typhoon <Kong-rey> nears Okinawa & closes schools", "Tokyo Wire", "JP", 2),
+    article("Bundestag passes the budget for next year", "Tagesschau", "DE", 1),
+]
+
+
+def seed(bot: RunningBot, articles: list[Article], chats: list[Chat] = ()) -> None:
+    """Put articles (and chats) in the bot's store before it starts, as earlier ingestion
+    passes and conversations would have."""
+    store = Store(bot.config.storage.path)
+    store.add_articles(articles)
+    store.save_chats(chats)
+    store.close()
+
+
+async def settle(api: FakeBotAPI, checks: int = 10) -> None:
+    """Let the digest check run a few times; for asserting that nothing more is sent."""
+    await asyncio.sleep(CHECK_EVERY.total_seconds() * checks)
+
+
+async def delivered(bot: RunningBot, chat_id: int = CHAT) -> None:
+    """Wait until a digest to the chat went out whole: it is remembered as sent then."""
+    async with asyncio.timeout(10):
+        # The store has no change notification to wait on; polling memory is cheap.
+        while not bot.store.sent_keys(chat_id):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+
+
+def refused(api: FakeBotAPI, chat_id: int = CHAT) -> list[Call]:
+    return [c for c in api.calls("sendMessage") if c.params["chat_id"] == chat_id and not c.ok]
+
+
+def is_digest(call: Call) -> bool:
+    return call.ok and call.result["text"].startswith("Your news digest")
+
+
+def digests(api: FakeBotAPI, chat_id: int = CHAT) -> list[str]:
+    return [t for t in api.sent_texts(chat_id) if t.startswith("Your news digest")]
+
+
+@pytest.fixture
+async def news_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
+                   ) -> AsyncIterator[RunningBot]:
+    running = RunningBot(bot_api, tmp_path, feed_server)
+    running.clock.now = NOON
+    seed(running, NEWS)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+async def test_digest_now_shows_stories_with_other_takes_and_never_repeats(
+    news_bot: RunningBot,
+) -> None:
+    await news_bot.say(CHAT, "/subscribe Japan")
+    reply = await news_bot.say(CHAT, "/digest")
+    text = reply.result["text"]
+    assert text.startswith("Your news digest — Wednesday 25 November")
+    assert "🇯🇵 Japan" in text
+    # The rare earths story leads with the first Japanese report, the other Japanese outlet
+    # and the Brazilian one as alternative takes (the foreign one flagged).
+    assert "1. Japan raises rare earth export quotas for allies\nJapan Daily\n" in text
+    assert "Tokyo will let more rare earth metals go to partner countries." in text
+    assert "Also: Tokyo Wire · 🇧🇷 Folha" in text
+    assert "Typhoon <Kong-rey> nears Okinawa & closes schools" in text  # escaped, shown as is
+    assert "Bundestag" not in text
+    links = [e["url"] for e in reply.result["entities"] if e["type"] == "text_link"]
+    assert links[:3] == [NEWS[0].url, NEWS[1].url, NEWS[2].url]
+    assert reply.params["link_preview_options"] == {"is_disabled": True}
+
+    again = await news_bot.say(CHAT, "/digest")
+    assert "Nothing new from 🇯🇵 Japan since your last digest." in again.result["text"]
+
+
+async def test_digest_without_countries_gives_a_hint(news_bot: RunningBot) -> None:
+    reply = await news_bot.say(CHAT, "/digest")
+    assert "no countries yet" in reply.result["text"]
+    assert "/subscribe" in reply.result["text"]
+
+
+async def test_long_digest_is_split_between_stories(
+    bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    running = RunningBot(bot_api, tmp_path, feed_server,
+                         digest=DigestConfig(stories_per_country=40))
+    running.clock.now = NOON
+    distinct = ("volcano", "election", "harbour", "festival", "railway", "tariff", "museum",
+                "drought", "satellite", "orchestra", "glacier", "vaccine", "bridge", "league",
+                "crypto", "forest", "robot", "opera", "airline", "salmon", "quake", "budget",
+                "strike", "comet", "theatre", "reactor", "summit", "parade", "mine", "tunnel")
+    # Words of their own, so that no two of them are taken for the same story.
+    seed(running, [
+        article(f"{word.title()} {word}s {word}ed", "Japan Daily", "JP", n / 10 + 1,
+                " ".join(f"Experts on the {word} question spoke at length about every {word} "
+                         f"detail for the {i} time." for i in range(3)))
+        for n, word in enumerate(distinct)
+    ])
+    await running.start()
+    try:
+        await running.say(CHAT, "/subscribe Japan")
+        bot_api.push_message(CHAT, "/digest")
+        await delivered(running)
+        chunks = [c.result["text"] for c in bot_api.sent_messages(CHAT)][1:]
+        assert len(chunks) >= 2
+        assert all(len(c.encode("utf-16-le")) // 2 <= MAX_MESSAGE for c in chunks)
+        assert chunks[1].startswith("🇯🇵 Japan (continued)")
+        numbers = [int(line.split(".")[0]) for c in chunks for line in c.splitlines()
+                   if line[:1].isdigit() and ". " in line]
+        assert numbers == list(range(1, len(distinct) + 1))  # every story once, in order
+    finally:
+        await running.stop()
+
+
+async def test_scheduled_digest_comes_at_the_chat_local_time_once_a_day(
+    news_bot: RunningBot,
+) -> None:
+    await news_bot.say(CHAT, "/subscribe Japan")
+    await news_bot.say(CHAT, "/timezone Asia/Tokyo")
+    await news_bot.say(CHAT, "/time 21:30")  # 12:30 UTC
+    news_bot.clock.now = datetime(2026, 11, 25, 12, 29, tzinfo=UTC)
+    await settle(news_bot.api)
+    assert digests(news_bot.api) == []
+
+    news_bot.clock.now = datetime(2026, 11, 25, 12, 31, tzinfo=UTC)
+    call = await news_bot.api.wait_for_async(
+        "sendMessage", lambda c: c.params["chat_id"] == CHAT
+        and is_digest(c))
+    assert "Wednesday 25 November" in call.result["text"]
+    assert "rare earth" in call.result["text"]
+    await settle(news_bot.api)
+    assert len(digests(news_bot.api)) == 1
+    assert news_bot.store.chat(CHAT).last_digest == "2026-11-25"
+
+    news_bot.clock.now = datetime(2026, 11, 26, 12, 31, tzinfo=UTC)
+    call = await news_bot.api.wait_for_async(
+        "sendMessage", lambda c: is_digest(c) and "Thursday 26 November" in c.result["text"])
+    # Nothing was published since, and nothing is sent twice.
+    assert "Nothing new from 🇯🇵 Japan" in call.result["text"]
+    await settle(news_bot.api)
+    assert len(digests(news_bot.api)) == 2
+
+
+@pytest.mark.parametrize(
+    ("start", "expected_utc_hour"),
+    [
+        # Autumn: 02:30 happens twice in Berlin (CEST, then CET); one digest, at the first.
+        (datetime(2026, 10, 24, 23, 0, tzinfo=UTC), 0),
+        # Spring: 02:30 does not exist; the digest comes an hour later on the clock, once.
+        (datetime(2026, 3, 28, 23, 0, tzinfo=UTC), 1),
+    ],
+    ids=["autumn-repeated-hour", "spring-missing-hour"],
+)
+async def test_dst_changes_give_exactly_one_digest(
+    bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer, start: datetime,
+    expected_utc_hour: int,
+) -> None:
+    running = RunningBot(bot_api, tmp_path, feed_server)
+    running.clock.now = start
+    seed(running, [article("Bundestag passes the budget", "Tagesschau", "DE", 2, now=start)],
+         [Chat(CHAT, countries=("DE",), digest_time="02:30", timezone="Europe/Berlin")])
+    await running.start()
+    try:
+        await running.application.bot_data.editions.current()  # clustered: digests go at once
+        sent_at = []
+        for _ in range(4 * 3):  # four hours in twenty-minute steps
+            running.clock.advance(timedelta(minutes=20))
+            await settle(bot_api, checks=3)
+            if len(digests(bot_api)) > len(sent_at):
+                sent_at.append(running.clock.now)
+        await settle(bot_api)
+        assert len(digests(bot_api)) == 1
+        assert sent_at[0].hour == expected_utc_hour
+    finally:
+        await running.stop()
+
+
+async def test_rate_limited_digest_is_retried_and_arrives_once(news_bot: RunningBot) -> None:
+    await news_bot.say(CHAT, "/subscribe Japan")
+    news_bot.api.fail_next("sendMessage", code=429, retry_after=1, chat_id=CHAT)
+    news_bot.clock.now = datetime(2026, 11, 25, 7, 31, tzinfo=UTC)  # default 07:30 UTC
+    await news_bot.api.wait_for_async(
+        "sendMessage", lambda c: is_digest(c),
+        timeout=10)
+    await settle(news_bot.api)
+    assert len(refused(news_bot.api)) == 1
+    assert len(digests(news_bot.api)) == 1
+
+
+async def test_blocked_chat_is_marked_inactive_and_start_brings_it_back(
+    news_bot: RunningBot,
+) -> None:
+    await news_bot.say(CHAT, "/subscribe Japan")
+    news_bot.api.block_chat(CHAT)
+    news_bot.clock.now = datetime(2026, 11, 25, 7, 31, tzinfo=UTC)
+    await news_bot.api.wait_for_async("sendMessage", lambda c: not c.ok)
+    await settle(news_bot.api)
+    chat = news_bot.store.chat(CHAT)
+    assert not chat.active
+    assert chat.countries == ("JP",)  # kept for when the user comes back
+    assert len(refused(news_bot.api)) == 1  # no retries
+
+    news_bot.api.unblock_chat(CHAT)
+    await news_bot.say(CHAT, "/start")
+    assert news_bot.store.chat(CHAT).active
+    news_bot.clock.now = datetime(2026, 11, 25, 7, 40, tzinfo=UTC)
+    await news_bot.api.wait_for_async(
+        "sendMessage", lambda c: is_digest(c))
+
+
+async def test_restart_in_the_grace_period_sends_once(news_bot: RunningBot) -> None:
+    await news_bot.say(CHAT, "/subscribe Japan")
+    await news_bot.stop()  # down at 07:30 UTC, the chat's digest time
+    news_bot.clock.now = datetime(2026, 11, 25, 9, 45, tzinfo=UTC)
+    await news_bot.start()
+    await news_bot.api.wait_for_async(
+        "sendMessage", lambda c: is_digest(c))
+
+    await news_bot.restart()
+    news_bot.clock.advance(timedelta(minutes=5))
+    await settle(news_bot.api)
+    assert len(digests(news_bot.api)) == 1
+
+
+async def test_digest_missed_beyond_the_grace_period_is_not_sent_late(
+    news_bot: RunningBot,
+) -> None:
+    await news_bot.say(CHAT, "/subscribe Japan")
+    await news_bot.stop()
+    news_bot.clock.now = datetime(2026, 11, 25, 10, 31, tzinfo=UTC)  # 3 h 1 min late
+    await news_bot.start()
+    await settle(news_bot.api)
+    assert digests(news_bot.api) == []
