@@ -8,8 +8,10 @@ without a per-chat limit those would go out back to back and risk a 429, which P
 stopping *every* request of the bot until the wait is over.
 
 Each private chat therefore gets its own leaky bucket (aiolimiter's ``AsyncLimiter``) with a
-small capacity: a user tapping a few buttons still gets instant answers, while a longer run of
-messages, like a digest, is spread out to about one a second.
+small capacity: a user sending a few commands still gets instant answers, while a longer run of
+messages, like a digest, is spread out to about one a second. Only requests that post a new
+message are paced: edits (the country keyboard redraws itself on every tap) and chat actions
+are what a user waits for while looking at the screen, and they add no message to the chat.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ Result = bool | JSONDict | list[JSONDict]
 # Above this many per-chat limiters, the idle ones are dropped (as PTB does for groups, at 512):
 # a limiter whose bucket has drained completely holds no state worth keeping.
 MAX_PRIVATE_LIMITERS = 1024
+
+
+def posts_message(endpoint: str) -> bool:
+    """sendMessage, sendPhoto, copyMessage, forwardMessage...; not edits or chat actions."""
+    return (endpoint.startswith("send") and endpoint != "sendChatAction") or endpoint in (
+        "copyMessage", "forwardMessage")
 
 
 def private_chat_id(chat_id: object) -> int | None:
@@ -104,7 +112,8 @@ class ChatRateLimiter(AIORateLimiter):
         hold up the bot's capacity for other chats. Retries after a 429 happen inside, so they
         do not take a second place in the chat's bucket.
         """
-        chat_id = private_chat_id(data.get("chat_id")) if self._private_max_rate else None
+        paced = self._private_max_rate and posts_message(endpoint)
+        chat_id = private_chat_id(data.get("chat_id")) if paced else None
         if chat_id is None:
             return await super().process_request(
                 callback, args, kwargs, endpoint, data, rate_limit_args

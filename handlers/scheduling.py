@@ -24,15 +24,14 @@ log = logging.getLogger(__name__)
 
 
 async def ingest_job(context: NewsContext) -> None:
-    """One ingestion pass, then a new edition if the articles changed; failures are
-    logged and the next pass tries again."""
+    """One ingestion pass, then a new edition (also when no article changed: rankings
+    age); failures are logged and the next pass tries again."""
     data = context.bot_data
     if data.ingestor is None:
         return
     report = await data.ingestor.run_pass()
     log.info("ingestion: %s", report.summary())
-    if report.new_articles or report.pruned:
-        await data.editions.rebuild()
+    await data.editions.rebuild()
 
 
 async def digest_check(context: NewsContext) -> None:

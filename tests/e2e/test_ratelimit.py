@@ -92,6 +92,17 @@ async def test_a_chat_id_given_as_a_string_shares_the_chats_bucket(
     assert len(bot_api.sent_messages(USER)) == 1
 
 
+async def test_edits_are_not_paced(bot_api: FakeBotAPI, make_bot: BotFactory) -> None:
+    """The country keyboard redraws its message on every tap: those must not wait."""
+    async with make_bot(private_max_rate=1, private_time_period=10) as bot:
+        message = await bot.send_message(USER, "pick")
+        await asyncio.wait_for(
+            asyncio.gather(*(bot.edit_message_text(f"pick {i}", USER, message.message_id)
+                             for i in range(3))), timeout=5)
+
+    assert len(bot_api.calls("editMessageText")) == 3
+
+
 async def test_group_chats_are_left_to_ptbs_group_limit(
     bot_api: FakeBotAPI, make_bot: BotFactory
 ) -> None:
