@@ -143,11 +143,12 @@ def render_story(
     With `now` the outlet line says how long ago the lead was published ("3 h ago"),
     older than a day as a date in `tz` (default: now's zone); with only `tz`, the
     local date and time. Outlets from another country than `country` (default: the
-    lead's) get their flag.
+    lead's) get their flag; `country=""` flags every outlet, the lead's too (an answer
+    that is not about one country).
     """
     if now is not None:
         _require_aware(now, "now")
-    home = (country or item.lead.country).upper()
+    home = (item.lead.country if country is None else country).upper()
     return _fitted_story(item, number, home, MAX_MESSAGE, now=now, tz=tz)
 
 

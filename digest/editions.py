@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from digest.compose import (
     NO_SUBSCRIPTIONS_HINT,
@@ -27,7 +27,7 @@ from digest.compose import (
     render_section,
 )
 from digest.ingest import Clock
-from digest.models import Source
+from digest.models import Article, Source
 from digest.store import Store
 from digest.stories import (
     WINDOW,
@@ -67,8 +67,17 @@ class Edition:
         self.built = built
         self._watched = watched
         self._story_key = {article_id: s.key for s in stories for article_id in s.ids}
+        self._by_key = {s.key: s for s in stories}
         self._ranked: dict[str, list[Story]] = {}
         self._sections: dict[tuple[str, tuple[str, ...]], RenderedSection] = {}
+
+    def item(self, article: Article) -> DigestItem:
+        """The article as a story to show on its own (a topic answer): led by it, with the
+        other outlets' takes on its story if the article is recent enough to be in one."""
+        key = self._story_key.get(article.id)
+        if key is None:
+            return DigestItem(article)
+        return self._item(self._by_key[key], article.country, lead=article)
 
     def ranked(self, country: str) -> list[Story]:
         """The country's stories, best first, before any chat's history is taken out."""
@@ -112,11 +121,10 @@ class Edition:
             found = self._sections[cache_key] = render_section(CountrySection(country, items))
         return found
 
-    def _item(self, story: Story, country: str) -> DigestItem:
-        lead = lead_for(story, country)
+    def _item(self, story: Story, country: str, lead: Article | None = None) -> DigestItem:
+        lead = lead or lead_for(story, country)
         assert lead is not None, "ranked() keeps only stories the country covered"
-        overlooked = (self._watched is not None and country != self._watched
-                      and not covered_by(story, self._watched))
+        overlooked = self._watched is not None and not covered_by(story, self._watched)
         return DigestItem(lead, tuple(alternatives(story, lead)), not_in_us_media=overlooked)
 
 
@@ -131,25 +139,26 @@ def _take(ranked: list[Story], seen: set[str], count: int) -> Iterator[Story]:
 
 
 class Editions:
-    """The current edition, rebuilt (clustered in the worker process) on request.
+    """The current edition, and new ones built (clustered in the worker process) on request.
 
-    Builds never overlap: a chat asking while one runs waits for it instead of starting
-    another.
+    Builds never overlap, and while one runs the previous edition keeps serving: a digest
+    due during an ingestion pass is not held up by its clustering.
     """
 
     def __init__(self, store: Store, sources: Sequence[Source], worker: WorkerProcess, *,
-                 clock: Clock, window: timedelta = WINDOW) -> None:
+                 clock: Clock) -> None:
         self._store = store
         self._worker = worker
         self._clock = clock
-        self._window = window
         self._watched = WATCHED_MEDIA if any(s.country == WATCHED_MEDIA for s in sources) \
             else None
         self._edition: Edition | None = None
         self._building = asyncio.Lock()
 
     async def current(self) -> Edition:
-        """The latest edition, built first if there is none yet."""
+        """The latest edition; built first if there is none yet."""
+        if self._edition is not None:
+            return self._edition
         async with self._building:
             if self._edition is None:
                 self._edition = await self._build()
@@ -163,6 +172,6 @@ class Editions:
 
     async def _build(self) -> Edition:
         now = self._clock()
-        ordered = in_story_order(self._store.articles(since=now - self._window))
+        ordered = in_story_order(self._store.articles(since=now - WINDOW))
         groups = await self._worker.run(group_positions, ordered) if ordered else []
         return Edition(stories_of(ordered, groups), built=now, watched=self._watched)
