@@ -21,6 +21,7 @@ from digest.feeds import FeedFetcher, make_client
 from digest.health import feed_health, format_health
 from digest.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
+from digest.search import SearchIndex
 from digest.sources import load_catalog
 from digest.store import Store, StoreError
 from digest.subscriptions import Coverage
@@ -57,6 +58,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     data = BotData(
         config=config, store=store, sources=sources, coverage=Coverage.of(sources),
         editions=Editions(store, sources, worker, clock=clock),
+        index=SearchIndex(),
         courier=Courier(store, clock, running=running),
         clock=clock,
     )
@@ -65,6 +67,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         nonlocal client
         client = make_client(config.ingest.timeout_seconds)
         data.ingestor = build_ingestor(config, store, sources, client, worker, clock)
+        data.index = await asyncio.to_thread(SearchIndex.of, store.articles())
         await application.bot.set_my_commands(bot_commands())
         schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
                       check_every)

@@ -219,11 +219,12 @@ class Found:
 _NOTHING = Lookup(None, ())
 
 
-def lookup(text: str) -> Lookup:
+def lookup(text: str, *, typos: bool = True) -> Lookup:
     """The country meant by `text`, else suggestions when a typo is close but not certain.
 
     Codes and short words are matched exactly only: a two-letter typo has too
-    many neighbours for a guess to be worth showing.
+    many neighbours for a guess to be worth showing. Without `typos` only exact
+    names, aliases, codes and flags count (in free text "Indiana" is not India).
     """
     if not isinstance(text, str) or len(text) > _MAX_QUERY_CHARS:
         return _NOTHING
@@ -241,7 +242,7 @@ def lookup(text: str) -> Lookup:
         code = data.exact.get(key[4:])
     if code is not None:
         return Lookup(data.by_code[code])
-    return _fuzzy(key)
+    return _fuzzy(key) if typos else _NOTHING
 
 
 def by_code(code: str) -> Country | None:

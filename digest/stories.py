@@ -32,8 +32,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
-import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,6 +41,7 @@ from itertools import chain
 from operator import itemgetter
 
 from digest.models import Article
+from digest.tokens import STOPWORDS, WORD, fold
 
 WINDOW = timedelta(hours=48)
 # Cosine between an article and a story's centroid needed to join the story. Chosen
@@ -54,6 +53,7 @@ _TITLE_WEIGHT = 2.0  # a title states the event; a summary adds context and nois
 _SUMMARY_WORDS = 60  # feeds that put the whole article in the summary add little past this
 _STEM_LENGTH = 6  # prefix "stemming": crude and language-blind; 5 to 7 do best on Russian
 _SHINGLE = 4
+_SHINGLE_MARK = "#"  # words never contain it, so shingle and word keys cannot collide
 _WORD_SHARE = 0.6  # similarity = 0.6 word cosine + 0.4 character-shingle cosine
 # A word found in more open stories than this finds no candidates: it is too common to
 # tell events apart, and following it would make the pass quadratic. (Quality on UCI is
@@ -68,54 +68,6 @@ _MIN_PARTIAL = 0.25
 # are indexed): all words cost 70% more time on unclusterable data for no better quality,
 # 8 words lose Russian pairs whose shared words are in the summaries.
 _BLOCKING_WORDS = 12
-
-
-def _marks() -> str:
-    """The combining marks of the Basic Multilingual Plane as a regex class body. \\w leaves
-    them out, which would cut Devanagari or Thai words apart at every vowel sign."""
-    codes = [c for c in range(0x300, 0x10000) if unicodedata.category(chr(c))[0] == "M"]
-    spans: list[list[int]] = []
-    for code in codes:
-        if spans and spans[-1][1] == code - 1:
-            spans[-1][1] = code
-        else:
-            spans.append([code, code])
-    return "".join(f"\\u{a:04x}-\\u{b:04x}" for a, b in spans)
-
-
-# Numbers whole ("7.1", "1,500"), else runs of letters, digits and marks.
-_WORD = re.compile(rf"\d+(?:[.,]\d+)*|[\w{_marks()}]+")
-_SHINGLE_MARK = "#"  # words never contain it, so shingle and word keys cannot collide
-_ACCENTS = dict.fromkeys(range(0x300, 0x370))  # combining diacritics of Latin, Greek, Cyrillic
-
-
-def _fold(text: str) -> str:
-    """Casefolded, accents stripped: "Zürich", "ZURICH" and "zurich" are one word.
-
-    Only the diacritics block is dropped: other combining marks (Devanagari vowel signs,
-    Japanese voicing marks) are parts of letters there."""
-    text = text.casefold()
-    if text.isascii():  # most titles: skip the slow normalizations
-        return text
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFKD", text).translate(_ACCENTS))
-
-
-# English and Russian (the labeled data), and the commonest of a few more languages.
-_STOPWORDS = frozenset(_fold("""
-    a about after all also an and any are as at be been before being but by can could did
-    do does for from had has have he her his how if in into is it its just more most my no not
-    now of on or other our out over she should so some such than that the their them then there
-    these they this those to too under up very was we were what when where which while who will
-    with would you your
-    и в во не что он на я с со как а то все она так его но да ты к у же вы за бы по только ее
-    мне было вот от меня еще нет о из ему когда даже ну ли если уже или ни быть был до вас вам
-    там себя ей может они тут где есть для мы их чем была сам без себе под будет кто этот того
-    этого какой при об после над через эти нас про них это также
-    el la los las de del y en un una que por con para se su sus al lo es como pero
-    le les des du et au aux une dans sur pour par pas ce qui ne est sont avec il elle
-    der die das den dem und ein eine ist im zu mit von auf für nicht sich auch
-    o os um uma em no na nos nas do da dos e com ao
-""").split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,8 +210,8 @@ def _order(article: Article) -> tuple[datetime, str, str]:
 def _tokens(text: str, limit: int | None = None) -> list[str]:
     if limit is not None:
         text = text[: limit * 16]  # whole articles in summaries: cut before the slow part
-    found = _WORD.findall(_fold(text))
-    return [t for t in found if (len(t) > 1 or t.isdigit()) and t not in _STOPWORDS][:limit]
+    found = WORD.findall(fold(text))
+    return [t for t in found if (len(t) > 1 or t.isdigit()) and t not in STOPWORDS][:limit]
 
 
 @lru_cache(maxsize=1 << 16)

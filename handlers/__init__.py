@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from telegram import BotCommand
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
 
-from handlers import basics, digests, privacy, settings, subscriptions
+from handlers import basics, digests, privacy, queries, settings, subscriptions
 from handlers.errors import on_error
 
 
@@ -19,6 +26,7 @@ def register(application: Application) -> None:
         ("mysubs", subscriptions.mysubs_command),
         ("countries", subscriptions.countries_command),
         ("digest", digests.digest_command),
+        ("latest", queries.latest_command),
         ("time", settings.time_command),
         ("timezone", settings.timezone_command),
         ("pause", settings.pause_command),
@@ -31,9 +39,12 @@ def register(application: Application) -> None:
     application.add_handler(
         CallbackQueryHandler(subscriptions.suggestion_button, pattern=r"^add:"))
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^forget:"))
+    application.add_handler(CallbackQueryHandler(queries.page_button, pattern=r"^page:"))
+    application.add_handler(CallbackQueryHandler(queries.topic_button, pattern=r"^topic:"))
+    application.add_handler(InlineQueryHandler(queries.inline_query))
     application.add_handler(MessageHandler(filters.COMMAND, basics.unknown_command))
     application.add_handler(
-        MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, basics.plain_text))
+        MessageHandler(filters.TEXT & filters.ChatType.PRIVATE, queries.question))
     application.add_error_handler(on_error)
 
 

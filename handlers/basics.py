@@ -18,6 +18,7 @@ COMMANDS = [
     ("mysubs", "Your countries and digest time"),
     ("countries", "Countries covered, by region"),
     ("digest", "Your digest now"),
+    ("latest", "Newest story on a topic: /latest rare earths"),
     ("time", "Digest time: /time 07:30 or /time 7am"),
     ("timezone", "Your time zone: /timezone Tokyo or UTC+9"),
     ("pause", "Pause the daily digest"),
@@ -67,12 +68,4 @@ async def unknown_command(update: Update, context: NewsContext) -> None:
     await update.effective_message.reply_text(
         f"I don't know the command {esc(clip(word, 40))}. See /help for what I can do.",
         parse_mode=ParseMode.HTML,
-    )
-
-
-async def plain_text(update: Update, context: NewsContext) -> None:
-    """Text that is not a command, in a private chat."""
-    await update.effective_message.reply_text(
-        "Send /subscribe followed by countries (Japan, Brazil, 🇩🇪), or /help for all "
-        "commands.",
     )

@@ -16,6 +16,7 @@ from digest.config import Config
 from digest.editions import Editions
 from digest.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
+from digest.search import SearchIndex
 from digest.store import Store
 from digest.subscriptions import Coverage
 from handlers.delivery import Courier
@@ -28,6 +29,7 @@ class BotData:
     sources: list[Source]
     coverage: Coverage
     editions: Editions
+    index: SearchIndex
     courier: Courier
     ingestor: Ingestor | None = None  # set in post_init, once the HTTP client exists
     clock: Clock = utc_now  # tests drive schedules with a fake clock

@@ -11,12 +11,14 @@ delayed by a busy loop, so runs get a generous grace and are coalesced instead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 
 from telegram.ext import Application
 
 from digest.schedule import due_chats
+from digest.search import SearchIndex
 from handlers.context import NewsContext
 from handlers.digests import composer
 
@@ -31,6 +33,10 @@ async def ingest_job(context: NewsContext) -> None:
         return
     report = await data.ingestor.run_pass()
     log.info("ingestion: %s", report.summary())
+    if report.pruned:  # rare (a day at a time): a new index, built off the loop
+        data.index = await asyncio.to_thread(SearchIndex.of, data.store.articles())
+    else:
+        data.index.add(report.new_articles)
     await data.editions.rebuild()
 
 

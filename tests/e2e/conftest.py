@@ -15,6 +15,7 @@ from digest.config import Config, DigestConfig, SourcesConfig, StorageConfig, Te
 from digest.sources import load_catalog
 from digest.store import Store
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
+from tests.e2e.news import NEWS, NOON, seed
 from tests.feed_server import FeedServer
 
 TOKEN = "123456:TEST-token-that-must-never-be-logged"
@@ -178,6 +179,17 @@ async def paged_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
                     ) -> AsyncIterator[RunningBot]:
     """The bot with PAGED_CATALOG: Europe needs two keyboard pages."""
     running = RunningBot(bot_api, tmp_path, feed_server, PAGED_CATALOG)
+    await running.start()
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+async def news_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
+                   ) -> AsyncIterator[RunningBot]:
+    running = RunningBot(bot_api, tmp_path, feed_server)
+    running.clock.now = NOON
+    seed(running.config.storage.path, NEWS)
     await running.start()
     yield running
     await running.stop()

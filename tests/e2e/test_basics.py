@@ -102,10 +102,10 @@ async def test_unknown_command_is_escaped(bot: RunningBot) -> None:
     ],
     ids=["4096-chars", "4096-chars-of-countries", "html", "odd-unicode"],
 )
-async def test_odd_plain_text_gets_the_usage_hint(bot: RunningBot, text: str) -> None:
+async def test_odd_plain_text_is_answered_as_a_question(bot: RunningBot, text: str) -> None:
     reply = await bot.say(CHAT, text)
     assert reply.ok
-    assert reply.result["text"].startswith("Send /subscribe followed by countries")
+    assert reply.result["text"].startswith(("I found nothing", "Ask me about a topic"))
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,49 +10,13 @@ import pytest
 
 from digest.compose import MAX_MESSAGE
 from digest.config import DigestConfig
-from digest.models import Article, Chat
-from digest.store import Store
+from digest.models import Chat
 from tests.e2e.conftest import CHECK_EVERY, RunningBot
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
+from tests.e2e.news import NEWS, NOON, article, seed
 from tests.feed_server import FeedServer
 
 CHAT = 5005
-NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
-
-
-def article(title: str, source: str, country: str, hours_ago: float, summary: str = "",
-            *, now: datetime = NOON) -> Article:
-    slug = "-".join(title.lower().split())[:60]
-    return Article(
-        url=f"https://{source.lower().replace(' ', '')}.example/{slug}",
-        title=title,
-        summary=summary or f"{title}. Officials gave more details on Tuesday.",
-        published=now - timedelta(hours=hours_ago),
-        source=source,
-        country=country,
-        language="en",
-    )
-
-
-NEWS = [
-    article("Japan raises rare earth export quotas for allies", "Japan Daily", "JP", 5,
-            "Tokyo will let more rare earth metals go to partner countries. The change "
-            "starts in January."),
-    article("Tokyo lifts rare earth export quotas for allied nations", "Tokyo Wire", "JP", 4),
-    article("Japão amplia cotas de exportação de terras raras", "Folha", "BR", 3,
-            "Japan raises rare earth export quotas for allies, Tokyo said."),
-    article("Typhoon <Kong-rey> nears Okinawa & closes schools", "Tokyo Wire", "JP", 2),
-    article("Bundestag passes the budget for next year", "Tagesschau", "DE", 1),
-]
-
-
-def seed(bot: RunningBot, articles: list[Article], chats: list[Chat] = ()) -> None:
-    """Put articles (and chats) in the bot's store before it starts, as earlier ingestion
-    passes and conversations would have."""
-    store = Store(bot.config.storage.path)
-    store.add_articles(articles)
-    store.save_chats(chats)
-    store.close()
 
 
 async def settle(api: FakeBotAPI, checks: int = 10) -> None:
@@ -79,17 +42,6 @@ def is_digest(call: Call) -> bool:
 
 def digests(api: FakeBotAPI, chat_id: int = CHAT) -> list[str]:
     return [t for t in api.sent_texts(chat_id) if t.startswith("Your news digest")]
-
-
-@pytest.fixture
-async def news_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
-                   ) -> AsyncIterator[RunningBot]:
-    running = RunningBot(bot_api, tmp_path, feed_server)
-    running.clock.now = NOON
-    seed(running, NEWS)
-    await running.start()
-    yield running
-    await running.stop()
 
 
 async def test_digest_now_shows_stories_with_other_takes_and_never_repeats(
@@ -132,7 +84,7 @@ async def test_long_digest_is_split_between_stories(
                 "crypto", "forest", "robot", "opera", "airline", "salmon", "quake", "budget",
                 "strike", "comet", "theatre", "reactor", "summit", "parade", "mine", "tunnel")
     # Words of their own, so that no two of them are taken for the same story.
-    seed(running, [
+    seed(running.config.storage.path, [
         article(f"{word.title()} {word}s {word}ed", "Japan Daily", "JP", n / 10 + 1,
                 " ".join(f"Experts on the {word} question spoke at length about every {word} "
                          f"detail for the {i} time." for i in range(3)))
@@ -199,7 +151,8 @@ async def test_dst_changes_give_exactly_one_digest(
 ) -> None:
     running = RunningBot(bot_api, tmp_path, feed_server)
     running.clock.now = start
-    seed(running, [article("Bundestag passes the budget", "Tagesschau", "DE", 2, now=start)],
+    seed(running.config.storage.path,
+         [article("Bundestag passes the budget", "Tagesschau", "DE", 2, now=start)],
          [Chat(CHAT, countries=("DE",), digest_time="02:30", timezone="Europe/Berlin")])
     await running.start()
     try:

@@ -1,0 +1,191 @@
+"""Topic questions: /latest, plain questions in private chats, and inline mode.
+
+An answer is one story, shown as in a digest (with how long ago it was published,
+in the chat's zone), and buttons to page to older matching stories in the same
+message. The query behind those buttons is kept in the chat's memory only: after
+a restart, or after many newer questions, an old button says to ask again.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
+
+from digest.compose import render_story
+from digest.countries import by_code
+from digest.models import Article
+from digest.schedule import zone_of
+from digest.search import Query, parse_query
+from digest.summarize import summarize
+from digest.text import shorten
+from handlers.context import NewsContext
+from handlers.delivery import NO_PREVIEW
+from handlers.replies import clip, esc
+
+PAGES = 20  # matching stories one answer can page through
+INLINE_PAGE = 20  # inline results per answer (Telegram allows 50)
+TITLE_LIMIT = 120  # inline result titles: a line or two in the list
+INLINE_CACHE_SECONDS = 60  # news moves; Telegram may serve the same answer for this long
+KEPT_QUERIES = 20  # per chat: the answers whose buttons still work
+TRENDING = 5
+HOW_TO_ASK = (
+    "Ask me about a topic: /latest rare earths, /latest tariffs in Japan, or just write "
+    "“news about the Taiwan Strait”. /latest from Japan gives Japan's newest story."
+)
+EXPIRED = "This answer is too old to page through; please ask again."
+
+
+async def latest_command(update: Update, context: NewsContext) -> None:
+    """/latest rare earths [in Japan] answers with the newest story on the topic."""
+    await answer(update, context, " ".join(context.args or ()))
+
+
+async def question(update: Update, context: NewsContext) -> None:
+    """A plain message in a private chat is taken as a question about a topic."""
+    await answer(update, context, update.effective_message.text or "")
+
+
+async def answer(update: Update, context: NewsContext, text: str) -> None:
+    query = parse_query(text)
+    if not query.topic and query.country is None:
+        await update.effective_message.reply_text(HOW_TO_ASK)
+        return
+    found = context.bot_data.index.search(query, limit=PAGES)
+    if not found:
+        await update.effective_message.reply_text(
+            no_match_text(query), parse_mode=ParseMode.HTML,
+            reply_markup=trending_keyboard(context))
+        return
+    chat_id = update.effective_chat.id
+    message = await update.effective_message.reply_text(
+        await answer_text(context, query, found, 0, chat_zone(context, chat_id)),
+        parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+        reply_markup=pager(0, len(found)))
+    remember(context, message.message_id, query)
+
+
+async def page_button(update: Update, context: NewsContext) -> None:
+    """‹ Newer / More ›: the answer's message shows another matching story."""
+    button = update.callback_query
+    query = context.chat_data.get("queries", {}).get(button.message.message_id)
+    if query is None:
+        await button.answer(EXPIRED, show_alert=True)
+        return
+    await button.answer()
+    found = context.bot_data.index.search(query, limit=PAGES)
+    position = min(_position(button.data), len(found) - 1)
+    if position < 0:
+        await button.edit_message_text(no_match_text(query), parse_mode=ParseMode.HTML)
+        return
+    await button.edit_message_text(
+        await answer_text(context, query, found, position,
+                          chat_zone(context, update.effective_chat.id)),
+        parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+        reply_markup=pager(position, len(found)))
+
+
+async def topic_button(update: Update, context: NewsContext) -> None:
+    """A trending-topic button under a "nothing found" answer asks about that topic."""
+    await update.callback_query.answer()
+    await answer(update, context, str(update.callback_query.data).removeprefix("topic:"))
+
+
+async def inline_query(update: Update, context: NewsContext) -> None:
+    """@bot rare earths in any chat: matching stories; choosing one posts it."""
+    inline = update.inline_query
+    query = parse_query(inline.query)
+    offset = int(inline.offset) if inline.offset.isdigit() else 0
+    if not query.topic and query.country is None:
+        await inline.answer([], cache_time=INLINE_CACHE_SECONDS)
+        return
+    found = context.bot_data.index.search(query, limit=offset + INLINE_PAGE + 1)
+    page = found[offset: offset + INLINE_PAGE]
+    edition = await context.bot_data.editions.current()
+    zone = chat_zone(context, inline.from_user.id)
+    results = [
+        InlineQueryResultArticle(
+            id=article.id,
+            title=shorten(article.title, TITLE_LIMIT) or article.source,
+            description=f"{_flag(article)}{article.source} · {summarize(article, 200)}",
+            url=article.url,
+            input_message_content=InputTextMessageContent(
+                render_story(edition.item(article), tz=zone, country=""),
+                parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW),
+        )
+        for article in page
+    ]
+    more = len(found) > offset + INLINE_PAGE
+    await inline.answer(results, cache_time=INLINE_CACHE_SECONDS,
+                        next_offset=str(offset + INLINE_PAGE) if more else "")
+
+
+async def answer_text(context: NewsContext, query: Query, found: list[Article], position: int,
+                      zone: tzinfo) -> str:
+    edition = await context.bot_data.editions.current()
+    story = render_story(edition.item(found[position]), now=context.bot_data.clock(), tz=zone,
+                         country="")
+    return f"🔎 {describe(query)} · {position + 1} of {len(found)}\n\n{story}"
+
+
+def describe(query: Query) -> str:
+    """'Latest on <b>rare earths</b> in 🇯🇵 Japan', escaped."""
+    country = by_code(query.country) if query.country else None
+    where = f"{country.flag} {esc(country.name)}" if country else ""
+    if not query.topic:
+        return f"Latest from {where}"
+    return f"Latest on <b>{esc(clip(query.topic))}</b>" + (f" in {where}" if where else "")
+
+
+def no_match_text(query: Query) -> str:
+    topic = f"about “{esc(clip(query.topic))}”" if query.topic else "new"
+    country = by_code(query.country) if query.country else None
+    where = f" from {country.flag} {esc(country.name)}" if country else ""
+    return f"I found nothing {topic}{where} in the news I have. In the news now:"
+
+
+def trending_keyboard(context: NewsContext) -> InlineKeyboardMarkup | None:
+    topics = [t for t in context.bot_data.index.trending(TRENDING)
+              if len(f"topic:{t}".encode()) <= 64]  # Telegram's callback data limit
+    if not topics:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(t, callback_data=f"topic:{t}")] for t in topics])
+
+
+def pager(position: int, total: int) -> InlineKeyboardMarkup | None:
+    buttons = []
+    if position > 0:
+        buttons.append(InlineKeyboardButton("‹ Newer", callback_data=f"page:{position - 1}"))
+    if position + 1 < total:
+        buttons.append(InlineKeyboardButton("More ›", callback_data=f"page:{position + 1}"))
+    return InlineKeyboardMarkup([buttons]) if buttons else None
+
+
+def remember(context: NewsContext, message_id: int, query: Query) -> None:
+    queries: dict[int, Query] = context.chat_data.setdefault("queries", {})
+    queries[message_id] = query
+    while len(queries) > KEPT_QUERIES:
+        del queries[next(iter(queries))]  # the oldest answer's buttons stop working
+
+
+def chat_zone(context: NewsContext, chat_id: int) -> tzinfo:
+    chat = context.bot_data.store.chat(chat_id)
+    return zone_of((chat.timezone if chat else "") or context.bot_data.config.digest.timezone)
+
+
+def _position(data: object) -> int:
+    text = str(data).removeprefix("page:")
+    return int(text) if text.isdigit() else 0
+
+
+def _flag(article: Article) -> str:
+    country = by_code(article.country)
+    return f"{country.flag} " if country else ""

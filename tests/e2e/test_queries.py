@@ -1,0 +1,97 @@
+"""Asking for the latest on a topic: /latest, plain questions, paging, inline mode."""
+
+from __future__ import annotations
+
+from tests.e2e.conftest import RunningBot, button_labels
+from tests.e2e.news import NEWS
+
+CHAT = 6006
+FOLHA, TOKYO_WIRE, JAPAN_DAILY = NEWS[2], NEWS[1], NEWS[0]
+TYPHOON = NEWS[3]
+
+
+def headline(text: str) -> str:
+    """The answer's story headline: the line after the blank line under the header."""
+    return text.split("\n\n", 1)[1].splitlines()[0]
+
+
+async def test_latest_gives_the_newest_relevant_story_not_the_newest_story(
+    news_bot: RunningBot,
+) -> None:
+    reply = await news_bot.say(CHAT, "/latest rare earths")
+    text = reply.result["text"]
+    # The typhoon story is newer but not about rare earths.
+    assert text.startswith("🔎 Latest on rare earths · 1 of 3")
+    assert headline(text) == FOLHA.title
+    assert "🇧🇷 Folha · 3 h ago" in text
+    assert "Also: 🇯🇵 Japan Daily · 🇯🇵 Tokyo Wire" in text
+    assert button_labels(reply.result) == ["More ›"]
+
+
+async def test_a_plain_question_is_answered_like_latest(news_bot: RunningBot) -> None:
+    reply = await news_bot.say(CHAT, "What's the latest on rare earths?")
+    assert headline(reply.result["text"]) == FOLHA.title
+
+
+async def test_in_country_filters_and_more_pages_through_older_stories(
+    news_bot: RunningBot,
+) -> None:
+    reply = await news_bot.say(CHAT, "/latest rare earths in Japan")
+    text = reply.result["text"]
+    assert text.startswith("🔎 Latest on rare earths in 🇯🇵 Japan · 1 of 2")
+    assert headline(text) == TOKYO_WIRE.title
+
+    edit = await news_bot.tap(CHAT, reply.result["message_id"], "More ›")
+    assert edit.method == "editMessageText"
+    assert headline(edit.result["text"]) == JAPAN_DAILY.title
+    assert "2 of 2" in edit.result["text"]
+    assert button_labels(edit.result) == ["‹ Newer"]
+
+    back = await news_bot.tap(CHAT, reply.result["message_id"], "‹ Newer")
+    assert headline(back.result["text"]) == TOKYO_WIRE.title
+
+
+async def test_latest_from_a_country_gives_its_newest_story(news_bot: RunningBot) -> None:
+    reply = await news_bot.say(CHAT, "/latest from Japan")
+    assert reply.result["text"].startswith("🔎 Latest from 🇯🇵 Japan")
+    assert headline(reply.result["text"]) == TYPHOON.title  # "<Kong-rey>" shown as text
+
+
+async def test_no_match_offers_topics_in_the_news(news_bot: RunningBot) -> None:
+    reply = await news_bot.say(CHAT, "/latest volcanic ash clouds")
+    assert reply.result["text"].startswith("I found nothing about “volcanic ash clouds”")
+    topics = button_labels(reply.result)
+    assert topics
+
+    answer = await news_bot.tap(CHAT, reply.result["message_id"], topics[0])
+    assert answer.method == "sendMessage"
+    assert answer.result["text"].startswith(f"🔎 Latest on {topics[0]}")
+
+
+async def test_empty_and_huge_questions_get_answers(news_bot: RunningBot) -> None:
+    empty = await news_bot.say(CHAT, "/latest")
+    assert empty.result["text"].startswith("Ask me about a topic")
+    huge = await news_bot.say(CHAT, "/latest " + "rare earths and more " * 200)
+    assert huge.ok
+
+
+async def test_old_buttons_after_a_restart_ask_to_ask_again(news_bot: RunningBot) -> None:
+    reply = await news_bot.say(CHAT, "/latest rare earths")
+    await news_bot.restart()
+    news_bot.api.push_button(CHAT, reply.result["message_id"], "More ›")
+    answer = await news_bot.api.wait_for_async("answerCallbackQuery")
+    assert "ask again" in answer.params["text"]
+    assert answer.params["show_alert"] is True
+
+
+async def test_inline_query_lists_matching_stories(news_bot: RunningBot) -> None:
+    news_bot.api.push_inline_query(CHAT, "rare earths")
+    call = await news_bot.api.wait_for_async("answerInlineQuery")
+    assert call.ok
+    results = call.params["results"]
+    assert [r["title"] for r in results] == [FOLHA.title, TOKYO_WIRE.title, JAPAN_DAILY.title]
+    assert results[0]["description"].startswith("🇧🇷 Folha · ")
+    posted = results[0]["input_message_content"]
+    assert posted["parse_mode"] == "HTML"
+    assert FOLHA.url in posted["message_text"]
+    assert call.params.get("next_offset", "") == ""
