@@ -46,3 +46,105 @@ def chats(count: int = 100_000, seed: int = 2) -> list[Chat]:
              timezone=rng.choice(("UTC", "Asia/Tokyo", "Europe/Berlin", "America/Sao_Paulo")))
         for n in range(count)
     ]
+
+
+def news(count: int = 15_000, *, hours: int = 48, outlets: int = 3, seed: int = 3,
+         now: datetime = NOW) -> list[Article]:
+    """`count` articles about news events, published over the `hours` before `now` by
+    `outlets` outlets in each of COUNTRIES, worded so that clustering finds the stories.
+
+    An event has its own names (a person, a place, an organisation: made-up words, rare
+    across events as real names are) and a few subject words from a news vocabulary of
+    some 200 words. Its articles tell it in different words: each headline and summary
+    sentence mixes the event's names and subject words with words of its own. Most events
+    are covered by one or two articles over a few hours; a few by dozens, from many
+    countries and over a day or more (a heavy tail).
+    """
+    rng = random.Random(seed)
+    syllables = [c + v for c in "bdfghklmnprstvz" for v in "aeiou"] + ["an", "el", "or", "us"]
+    nouns = (
+        "minister", "talks", "trade", "tariffs", "election", "storm", "court", "ruling", "protest",
+        "bank", "rates", "inflation", "summit", "border", "drought", "flood", "vaccine", "oil",
+        "gas", "strike", "port", "rail", "budget", "tax", "pension", "hospital", "school",
+        "teachers", "nurses", "doctors", "farmers", "workers", "union", "police", "army", "navy",
+        "airport", "airline", "flights", "bridge", "road", "dam", "reservoir", "harvest", "wheat",
+        "rice", "coffee", "sugar", "exports", "imports", "currency", "debt", "bonds", "shares",
+        "market", "investors", "startup", "factory", "plant", "mine", "copper", "lithium", "steel",
+        "coal", "solar", "wind", "power", "grid", "blackout", "heatwave", "wildfire", "earthquake",
+        "landslide", "cyclone", "rescue", "refugees", "migrants", "asylum", "visa", "passport",
+        "embassy", "treaty", "sanctions", "ceasefire", "troops", "drone", "missile", "satellite",
+        "rocket", "launch", "telescope", "museum", "festival", "film", "award", "football",
+        "league", "match", "coach", "stadium", "olympics", "marathon", "judge", "verdict",
+        "appeal", "prosecutor", "trial", "fraud", "corruption", "bribery", "scandal", "parliament",
+        "senate", "vote", "referendum", "coalition", "opposition", "party", "leader", "cabinet",
+        "decree", "reform", "law", "bill", "privacy", "data", "breach", "hackers", "outage",
+        "network", "telecom", "broadband", "app", "regulator", "watchdog", "fine", "merger",
+        "takeover", "deal", "contract", "tender", "subsidy", "loan", "aid", "housing", "rent",
+        "mortgage", "prices", "wages", "jobs", "unemployment", "growth", "recession", "forecast",
+        "census", "survey", "report", "study", "research", "university", "students", "exam",
+        "scholarship", "virus", "outbreak", "cases", "clinic", "medicine", "drug", "shortage",
+        "water", "sewage", "pollution", "smog", "emissions", "climate", "forest", "river", "coast",
+        "fishing", "whale", "species", "park", "tourism", "hotel", "cruise",
+    )
+    verbs = (
+        "backs", "rejects", "announces", "delays", "defends", "approves", "blocks", "unveils",
+        "cuts", "raises", "extends", "suspends", "probes", "warns", "demands", "signs", "scraps",
+        "revives", "expands", "halts",
+    )
+    adjectives = (
+        "new", "major", "surprise", "landmark", "controversial", "record", "emergency", "temporary",
+        "national", "regional", "local", "foreign", "key", "long-awaited", "disputed", "rare",
+        "sharp", "modest",
+    )
+
+    def name() -> str:
+        return "".join(rng.choice(syllables) for _ in range(rng.randint(2, 4))).capitalize()
+
+    found: list[Article] = []
+    event = 0
+    while len(found) < count:
+        home = rng.choice(COUNTRIES)
+        person, place = name(), name()
+        org = f"{name()} {rng.choice(('Group', 'Bank', 'Party', 'Council', 'Union'))}"
+        subject = rng.sample(nouns, 4)
+        size = min(60, int(rng.paretovariate(1.2)))  # 1 mostly, a few dozens
+        foreign = 0.1 if size < 6 else 0.5  # big events travel abroad
+        spread = 10_800 if size < 6 else 43_200  # and are reported on for longer (mean, s)
+        start = now - timedelta(seconds=rng.randrange(hours * 3600))
+
+        def words(k: int, subject: list[str] = subject) -> str:
+            own = [rng.choice(nouns) for _ in range(k)]
+            return " ".join(rng.sample(subject, 2) + own)
+
+        for n in range(min(size, count - len(found))):
+            country = home if n == 0 or rng.random() > foreign else rng.choice(COUNTRIES)
+            outlet = rng.randrange(outlets)
+            published = start + timedelta(seconds=int(rng.expovariate(1 / spread)))
+            if published > now:  # not yet: some time between the event and now instead
+                published = start + (now - start) * rng.random()
+            verb, adjective = rng.choice(verbs), rng.choice(adjectives)
+            title = rng.choice((
+                f"{person} {verb} {adjective} {words(1)} in {place}",
+                f"{place}: {org} {verb} {words(1)}",
+                f"{words(0).capitalize()} {place} as {person} {verb} {adjective} plan",
+                f"{person} and {org} clash over {place} {words(1)}",
+            ))
+            sentences = [
+                f"{person} {verb} the {adjective} {words(2)} in {place} on "
+                f"{published:%A}, {org} said.",
+                f"The {words(3)} has divided {place} since the {rng.choice(nouns)} of "
+                f"{rng.choice(adjectives)} {rng.choice(nouns)} last year.",
+                f"{rng.choice(('Critics', 'Supporters', 'Officials', 'Analysts'))} said the "
+                f"{words(2)} would {rng.choice(verbs)[:-1]} {rng.choice(nouns)} and "
+                f"{rng.choice(nouns)} for {rng.choice(('months', 'years', 'weeks'))}.",
+                f"{org} did not say when the {rng.choice(nouns)} {rng.choice(nouns)} "
+                f"would be {rng.choice(('published', 'decided', 'reviewed', 'debated'))}.",
+            ]
+            found.append(Article(
+                url=f"https://outlet{outlet}.{country.lower()}.example/{event}/{n}",
+                title=title, summary=" ".join(sentences[: rng.randint(2, 4)]),
+                published=published, source=f"Outlet {country} {outlet}", country=country,
+                language="en",
+            ))
+        event += 1
+    return found
