@@ -1,33 +1,48 @@
-"""A rate limiter that also paces messages to each private chat.
+"""Pacing requests to Telegram: overall, per group and per private chat.
 
-PTB's ``AIORateLimiter`` throttles the bot as a whole (30 requests a second) and each group
-chat (20 a minute), but leaves private chats alone. Telegram asks bots to send no more than
-about one message a second to a single chat, tolerating short bursts, and answers floods with
-429 "retry after". The morning digest sends several messages to each subscriber at once, so
-without a per-chat limit those would go out back to back and risk a 429, which PTB answers by
-stopping *every* request of the bot until the wait is over.
+Telegram allows about 30 messages a second overall, 20 a minute in a group, and
+asks for about one a second in a single chat; floods get 429 "retry after N".
+PTB's `AIORateLimiter` covers the first two but not private chats, and measured
+against a server that enforces 30 per rolling second it reaches only 25/s:
 
-Each private chat therefore gets its own leaky bucket (aiolimiter's ``AsyncLimiter``) with a
-small capacity: a user sending a few commands still gets instant answers, while a longer run of
-messages, like a digest, is spread out to about one a second. Only requests that post a new
-message are paced: edits (the country keyboard redraws itself on every tap) and chat actions
-are what a user waits for while looking at the screen, and they add no message to the chat.
+* its overall limiter is a leaky bucket of 30 with a burst of 30, so up to about
+  60 requests can fall in one rolling second, and after every 429 pause the
+  bucket is full again, so the next burst runs into the limit again;
+* a request takes its slot before waiting out a pause, so when the pause ends,
+  all waiting requests go out at once.
+
+This limiter therefore paces the bot as a whole strictly (one request every
+1/29 s, no burst: just under the limit, so network jitter cannot squeeze 31
+into a second), and after a 429 every request waits out the pause and then
+takes a new slot, so requests resume at the paced rate. Each group chat has a
+bucket of 20 a minute as in PTB. Each private chat has a small bucket (3, then
+one a second) for requests that post a new message: a user sending a few
+commands gets instant answers while a long digest is spread out, and edits
+(the country keyboard redraws itself on every tap) are never held back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Coroutine
+from datetime import timedelta
 from typing import Any
 
 from aiolimiter import AsyncLimiter
-from telegram.ext import AIORateLimiter
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
 
 JSONDict = dict[str, Any]
 Result = bool | JSONDict | list[JSONDict]
 
-# Above this many per-chat limiters, the idle ones are dropped (as PTB does for groups, at 512):
-# a limiter whose bucket has drained completely holds no state worth keeping.
+# Above this many per-chat buckets, the idle ones are dropped (PTB does so for groups, at
+# 512): a bucket that has drained completely holds no state worth keeping.
 MAX_PRIVATE_LIMITERS = 1024
+PAUSE_MARGIN = 0.1  # seconds added to Telegram's retry_after
 
 
 def posts_message(endpoint: str) -> bool:
@@ -39,7 +54,7 @@ def posts_message(endpoint: str) -> bool:
 def private_chat_id(chat_id: object) -> int | None:
     """The id of a private chat (positive, possibly sent as a string), else None.
 
-    Groups and channels have negative ids or ``@username`` strings; PTB limits those itself.
+    Groups and channels have negative ids or ``@username`` strings.
     """
     if isinstance(chat_id, bool):
         return None
@@ -53,49 +68,40 @@ def private_chat_id(chat_id: object) -> int | None:
     return None
 
 
-class ChatRateLimiter(AIORateLimiter):
-    """``AIORateLimiter`` plus a leaky bucket per private chat.
+class ChatRateLimiter(BaseRateLimiter[int]):
+    """Overall, group and private-chat pacing with 429 retries; see the module docstring.
 
     Args:
-        private_max_rate: Capacity of each private chat's bucket: how many requests may go out
-            at once before the chat is paced.
-        private_time_period: Seconds in which the bucket drains completely, so the sustained
-            rate is ``private_max_rate / private_time_period`` per second. The defaults (3 in
-            3 s) allow a burst of three, then one a second. Zero for either disables the limit.
-        **kwargs: Passed on to ``AIORateLimiter`` (``max_retries``, ``group_max_rate``, ...).
+        overall_rate: requests per second for the bot as a whole, paced without bursts.
+        group_max_rate, group_time_period: each group's bucket (PTB's defaults: 20 in 60 s).
+        private_max_rate, private_time_period: each private chat's bucket for new messages
+            (3 in 3 s: a burst of three, then one a second). Zero disables it.
+        max_retries: retries after a 429 (a request's `rate_limit_args` may override it).
     """
-
-    __slots__ = ("_private_limiters", "_private_max_rate", "_private_time_period")
 
     def __init__(
         self,
         *,
+        overall_rate: float = 29,
+        group_max_rate: float = 20,
+        group_time_period: float = 60,
         private_max_rate: float = 3,
         private_time_period: float = 3,
-        **kwargs: Any,
+        max_retries: int = 0,
     ) -> None:
-        super().__init__(**kwargs)
-        enabled = bool(private_max_rate and private_time_period)
-        self._private_max_rate: float = private_max_rate if enabled else 0
-        self._private_time_period: float = private_time_period if enabled else 0
+        self._overall = AsyncLimiter(1, 1 / overall_rate)
+        self._group_rate = (group_max_rate, group_time_period)
+        self._private_rate = (private_max_rate, private_time_period)
+        self._group_limiters: dict[str | int, AsyncLimiter] = {}
         self._private_limiters: dict[int, AsyncLimiter] = {}
+        self._max_retries = max_retries
+        self._pause_until = 0.0  # loop time before which nothing is sent (after a 429)
 
-    def _get_private_limiter(self, chat_id: int) -> AsyncLimiter:
-        """The chat's bucket, created on first use.
+    async def initialize(self) -> None:
+        """Nothing to open."""
 
-        The dict would otherwise grow with every chat ever served; buckets that drained
-        completely are interchangeable with fresh ones, so they can go. The current chat's is
-        kept even when idle, as it is about to be used.
-        """
-        if len(self._private_limiters) > MAX_PRIVATE_LIMITERS:
-            for key, limiter in list(self._private_limiters.items()):
-                if key != chat_id and limiter.has_capacity(limiter.max_rate):
-                    del self._private_limiters[key]
-        limiter = self._private_limiters.get(chat_id)
-        if limiter is None:
-            limiter = AsyncLimiter(self._private_max_rate, self._private_time_period)
-            self._private_limiters[chat_id] = limiter
-        return limiter
+    async def shutdown(self) -> None:
+        """Nothing to close."""
 
     async def process_request(
         self,
@@ -106,19 +112,68 @@ class ChatRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Result:
-        """Wait for the private chat's bucket first, then apply PTB's limits and retries.
+        """The chat's bucket first (a paced chat must not hold an overall slot), then an
+        overall slot per attempt, retrying after a 429 once the pause is over."""
+        max_retries = self._max_retries if rate_limit_args is None else rate_limit_args
+        chat_id = data.get("chat_id")
+        async with self._chat_limit(chat_id, endpoint):
+            for attempt in range(max_retries + 1):
+                if chat_id is not None:
+                    await self._overall_slot()
+                try:
+                    return await callback(*args, **kwargs)
+                except RetryAfter as exc:
+                    if attempt == max_retries:
+                        log.warning("rate limit hit after %d retries", max_retries)
+                        raise
+                    self._pause(exc)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
-        Waiting here, outside PTB's overall limiter, means a chat that is being paced does not
-        hold up the bot's capacity for other chats. Retries after a 429 happen inside, so they
-        do not take a second place in the chat's bucket.
-        """
-        paced = self._private_max_rate and posts_message(endpoint)
-        chat_id = private_chat_id(data.get("chat_id")) if paced else None
-        if chat_id is None:
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
-        async with self._get_private_limiter(chat_id):
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
+    def _pause(self, exc: RetryAfter) -> None:
+        wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        until = asyncio.get_running_loop().time() + seconds + PAUSE_MARGIN
+        self._pause_until = max(self._pause_until, until)
+        log.info("rate limit hit; pausing all requests for %.1f s", seconds + PAUSE_MARGIN)
+
+    async def _overall_slot(self) -> None:
+        """A paced slot taken after any pause; one taken while a pause began is given up,
+        so that requests resume one by one rather than all at once."""
+        loop = asyncio.get_running_loop()
+        while True:
+            delay = self._pause_until - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            await self._overall.acquire()
+            if loop.time() >= self._pause_until:
+                return
+
+    @contextlib.asynccontextmanager
+    async def _chat_limit(self, chat_id: object, endpoint: str) -> AsyncIterator[None]:
+        private = private_chat_id(chat_id)
+        if private is not None:
+            rate, period = self._private_rate
+            if rate and period and posts_message(endpoint):
+                async with _bucket(self._private_limiters, private, rate, period):
+                    yield
+                    return
+        elif chat_id is not None and self._group_rate[0] and self._group_rate[1]:
+            async with _bucket(self._group_limiters, chat_id, *self._group_rate):
+                yield
+                return
+        yield
+
+
+def _bucket(buckets: dict[Any, AsyncLimiter], key: Any, rate: float, period: float
+            ) -> AsyncLimiter:
+    """The chat's bucket, created on first use. Buckets that drained completely are
+    interchangeable with fresh ones, so past MAX_PRIVATE_LIMITERS they are dropped (never
+    the current chat's, which is about to be used)."""
+    if len(buckets) > MAX_PRIVATE_LIMITERS:
+        for other, limiter in list(buckets.items()):
+            if other != key and limiter.has_capacity(limiter.max_rate):
+                del buckets[other]
+    limiter = buckets.get(key)
+    if limiter is None:
+        limiter = buckets[key] = AsyncLimiter(rate, period)
+    return limiter
