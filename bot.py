@@ -14,7 +14,9 @@ from datetime import timedelta
 
 import httpx
 from telegram.ext import Application
+from telegram.request import BaseRequest
 
+from console import run_console
 from digest.config import Config, ConfigError, load_config
 from digest.editions import Editions
 from digest.feeds import FeedFetcher, make_client
@@ -37,16 +39,18 @@ EXIT_USAGE = 2
 NO_TOKEN = (
     "error: no Telegram bot token. Create a bot with @BotFather in Telegram, then put its "
     "token in config.toml ([telegram] token) or in the TELEGRAM_BOT_TOKEN environment variable. "
-    "A console mode to try the bot without a token is planned."
+    "To try the bot without a token first: python bot.py console"
 )
 
 
 def build_application(config: Config, store: Store, sources: list[Source], *,
                       clock: Clock = utc_now,
-                      check_every: timedelta = timedelta(minutes=1)) -> Application:
+                      check_every: timedelta = timedelta(minutes=1),
+                      transport: BaseRequest | None = None) -> Application:
     """The bot, ready to run: handlers registered, jobs and resources set up on start.
 
-    `clock` and `check_every` exist for tests that drive the schedule without waiting.
+    `clock` and `check_every` exist for tests that drive the schedule without waiting;
+    `transport` replaces HTTPS to the Bot API (console mode answers in-process).
     """
     worker = WorkerProcess()
     client: httpx.AsyncClient | None = None
@@ -78,7 +82,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
             await client.aclose()
         store.close()
 
-    application = (
+    builder = (
         Application.builder()
         .token(config.token)
         .base_url(config.telegram.base_url)
@@ -86,8 +90,10 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         .rate_limiter(ChatRateLimiter(max_retries=3))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .build()
     )
+    if transport is not None:
+        builder = builder.request(transport).get_updates_request(transport)
+    application = builder.build()
     register(application)
     guard_token(config.token)
     return application
@@ -150,12 +156,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
     parser.add_argument("--config", metavar="FILE", help="TOML config (default: ./config.toml "
                         "if present, else built-in defaults)")
-    parser.add_argument("command", nargs="?", default="run", choices=("run", "ingest", "sources"),
-                        help="run (default): the bot; ingest: one ingestion pass; "
+    parser.add_argument("command", nargs="?", default="run",
+                        choices=("run", "console", "ingest", "sources"),
+                        help="run (default): the bot; console: try it in this terminal with "
+                        "sample news, no token needed; ingest: one ingestion pass; "
                         "sources: the catalog and feed health")
     args = parser.parse_args(argv)
     try:
         config = load_config(args.config)
+        if args.command == "console":
+            configure_logging("WARNING", "")
+            os.environ.setdefault("PTB_TIMEDELTA", "true")
+            return asyncio.run(run_console(config, build_application))
         sources = load_catalog(config.sources.catalog)
         if args.command == "run" and not config.token:
             print(NO_TOKEN, file=sys.stderr)
@@ -164,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
     configure_logging(config.logging.level, config.token)
     # Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta).
     os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -17,27 +17,34 @@ from datetime import timedelta
 
 from telegram.ext import Application
 
+from digest.ingest import IngestReport
 from digest.schedule import due_chats
 from digest.search import SearchIndex
-from handlers.context import NewsContext
+from handlers.context import BotData, NewsContext
 from handlers.digests import composer
 
 log = logging.getLogger(__name__)
 
 
 async def ingest_job(context: NewsContext) -> None:
-    """One ingestion pass, then a new edition (also when no article changed: rankings
-    age); failures are logged and the next pass tries again."""
-    data = context.bot_data
+    """One ingestion pass; failures are logged and the next pass tries again."""
+    report = await refresh(context.bot_data)
+    if report is not None:
+        log.info("ingestion: %s", report.summary())
+
+
+async def refresh(data: BotData) -> IngestReport | None:
+    """An ingestion pass, the topic index brought up to date, and a new edition (also when
+    no article changed: rankings age). None before the ingestor exists."""
     if data.ingestor is None:
-        return
+        return None
     report = await data.ingestor.run_pass()
-    log.info("ingestion: %s", report.summary())
     if report.pruned:  # rare (a day at a time): a new index, built off the loop
         data.index = await asyncio.to_thread(SearchIndex.of, data.store.articles())
     else:
         data.index.add(report.new_articles)
     await data.editions.rebuild()
+    return report
 
 
 async def digest_check(context: NewsContext) -> None:

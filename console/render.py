@@ -1,0 +1,53 @@
+"""The bot's Telegram HTML as terminal text: tags gone, links kept readable."""
+
+from __future__ import annotations
+
+import html
+from html.parser import HTMLParser
+from typing import Any
+
+JSONDict = dict[str, Any]
+
+
+class _Text(HTMLParser):
+    """Text of Telegram HTML; a link becomes "label (url)" so it can still be opened."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._hrefs.append(dict(attrs).get("href") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._hrefs:
+            href = self._hrefs.pop()
+            if href:
+                self.parts.append(f" ({href})")
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+
+def as_text(text: str, parse_mode: str | None) -> str:
+    """What a Telegram client would show, as plain text."""
+    if (parse_mode or "").upper() != "HTML":
+        return text
+    parser = _Text()
+    parser.feed(text)
+    parser.close()
+    return html.unescape("".join(parser.parts))
+
+
+def buttons_of(markup: JSONDict | None) -> list[JSONDict]:
+    """The inline buttons of a reply markup, row by row."""
+    rows = (markup or {}).get("inline_keyboard", [])
+    return [button for row in rows for button in row]
+
+
+def keyboard_lines(buttons: list[JSONDict]) -> list[str]:
+    """Numbered buttons, several per line: '[1] Asia   [2] Europe'."""
+    labels = [f"[{n}] {b.get('text', '')}" for n, b in enumerate(buttons, 1)]
+    return ["   ".join(labels[i: i + 3]) for i in range(0, len(labels), 3)]
