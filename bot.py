@@ -20,7 +20,7 @@ from console import run_console
 from digest.config import Config, ConfigError, load_config
 from digest.editions import Editions
 from digest.feeds import FeedFetcher, make_client
-from digest.health import feed_health, format_health
+from digest.health import feed_health, format_health, too_many_failing
 from digest.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
 from digest.search import SearchIndex
@@ -145,11 +145,14 @@ async def ingest_once(config: Config, store: Store, sources: list[Source]) -> in
     return 0
 
 
-def show_sources(store: Store, sources: list[Source]) -> int:
+def show_sources(config: Config, store: Store, sources: list[Source]) -> int:
+    """The feed table; exit code 1 when more than the configured share is failing, so that
+    cron or a monitoring check can alert on it."""
     now = utc_now()
-    for line in format_health(feed_health(store, sources, now), now):
+    rows = feed_health(store, sources, now)
+    for line in format_health(rows, now):
         print(line)
-    return 0
+    return 1 if too_many_failing(rows, config.sources.max_failing_share) else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -187,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             build_application(config, store, sources).run_polling()
             return 0
         if args.command == "sources":
-            return show_sources(store, sources)
+            return show_sources(config, store, sources)
         return asyncio.run(ingest_once(config, store, sources))
     except KeyboardInterrupt:
         return 130

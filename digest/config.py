@@ -40,6 +40,7 @@ class StorageConfig:
 @dataclass(frozen=True)
 class SourcesConfig:
     catalog: str = ""
+    max_failing_share: float = 0.25
 
 
 @dataclass(frozen=True)
@@ -191,6 +192,8 @@ def _validate(file: Path, config: Config) -> None:
             fail(key, "at least 1")
     if config.ingest.timeout_seconds <= 0:
         fail("ingest.timeout_seconds", "a positive number of seconds")
+    if not 0 <= config.sources.max_failing_share <= 1:
+        fail("sources.max_failing_share", "a share between 0 and 1")
     if config.digest.grace_hours < 0:
         fail("digest.grace_hours", "zero or a positive number of hours")
     if config.ingest.max_feed_mb <= 0:

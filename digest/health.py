@@ -41,6 +41,11 @@ def feed_health(store: Store, sources: list[Source], now: datetime) -> list[Feed
     return rows
 
 
+def too_many_failing(rows: list[FeedHealth], max_share: float) -> bool:
+    """Whether the failing feeds exceed `max_share` of all (for monitoring's exit code)."""
+    return bool(rows) and sum(row.failing for row in rows) > max_share * len(rows)
+
+
 def format_health(rows: list[FeedHealth], now: datetime) -> list[str]:
     """Fixed-width lines: country, outlet, last success, articles in 24 h, last error."""
     lines = [f"{'CC':2}  {'OUTLET':28}  {'LAST OK':>9}  {'24H':>4}  ERROR"]

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import basics, digests, privacy, queries, settings, subscriptions
+from handlers import admin, basics, digests, privacy, queries, settings, subscriptions
 from handlers.errors import on_error
 
 
@@ -32,6 +32,7 @@ def register(application: Application) -> None:
         ("pause", settings.pause_command),
         ("resume", settings.resume_command),
         ("forget", privacy.forget_command),
+        ("stats", admin.stats_command),  # admins only; not in the command menu
     ):
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(

@@ -1,0 +1,50 @@
+"""Commands for the bot's operators, listed in [telegram] admins."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from digest.countries import by_code
+from digest.stats import collect_stats
+from handlers.basics import unknown_command
+from handlers.context import NewsContext
+from handlers.replies import esc
+
+TOP_COUNTRIES = 15
+FAILING_SHOWN = 10
+
+
+def is_admin(update: Update, context: NewsContext) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in context.bot_data.config.telegram.admins
+
+
+async def stats_command(update: Update, context: NewsContext) -> None:
+    """/stats: users, subscriptions, articles and feed health; others get the answer any
+    unknown command gets, so the command is not advertised."""
+    if not is_admin(update, context):
+        await unknown_command(update, context)
+        return
+    data = context.bot_data
+    stats = collect_stats(data.store, data.sources, data.clock())
+    follows = ", ".join(
+        f"{_flag(code)}{code} {count}" for code, count in stats.subscriptions[:TOP_COUNTRIES])
+    days = ", ".join(f"{day:%d %b} {count}" for day, count in stats.articles_per_day)
+    failing = ", ".join(esc(f"{s.country} {s.name}") for s in stats.failing_feeds[:FAILING_SHOWN])
+    more = len(stats.failing_feeds) - FAILING_SHOWN
+    lines = [
+        "<b>Stats</b>",
+        f"Chats: {stats.chats} ({stats.receiving} get digests, {stats.paused} paused, "
+        f"{stats.blocked} blocked the bot)",
+        f"Most followed: {follows or 'none yet'}",
+        f"Articles per day: {days}",
+        f"Feeds: {stats.feeds}, {len(stats.failing_feeds)} failing"
+        + (f": {failing}" if failing else "") + (f" and {more} more" if more > 0 else ""),
+    ]
+    await update.effective_message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+
+
+def _flag(code: str) -> str:
+    country = by_code(code)
+    return f"{country.flag} " if country else ""
