@@ -11,6 +11,7 @@ import asyncio
 import os
 import sys
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from telegram.ext import Application
@@ -186,8 +187,16 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
         if args.command == "run":
-            # run_polling stops cleanly on SIGINT and SIGTERM; post_shutdown closes the store.
-            build_application(config, store, sources).run_polling()
+            # Both stop cleanly on SIGINT and SIGTERM; post_shutdown closes the store.
+            application = build_application(config, store, sources)
+            hook = config.telegram
+            if hook.webhook_url:
+                application.run_webhook(
+                    listen=hook.webhook_listen, port=hook.webhook_port,
+                    url_path=urlsplit(hook.webhook_url).path.lstrip("/"),
+                    webhook_url=hook.webhook_url, secret_token=hook.webhook_secret or None)
+            else:
+                application.run_polling()
             return 0
         if args.command == "sources":
             return show_sources(config, store, sources)

@@ -30,6 +30,10 @@ class TelegramConfig:
     token: str = ""
     base_url: str = "https://api.telegram.org/bot"
     admins: tuple[int, ...] = ()
+    webhook_url: str = ""  # empty: long polling
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
+    webhook_secret: str = ""
 
 
 @dataclass(frozen=True)
@@ -174,6 +178,8 @@ def _validate(file: Path, config: Config) -> None:
 
     if not config.telegram.base_url.startswith(("http://", "https://")):
         fail("telegram.base_url", 'an http(s) URL such as "https://api.telegram.org/bot"')
+    if config.telegram.webhook_url and not config.telegram.webhook_url.startswith("https://"):
+        fail("telegram.webhook_url", "an https:// URL (Telegram sends webhooks over HTTPS only)")
     if not config.storage.path.strip():
         fail("storage.path", "a file path")
     if parse_clock(config.digest.time) is None:

@@ -604,6 +604,7 @@ class FakeBotAPI:
         self._ids = itertools.count(4_000_000_000_000_000_001)
         self._open_callback_queries: set[str] = set()
         self._open_inline_queries: set[str] = set()
+        self.webhook: JSONDict = {}  # the parameters of the last setWebhook
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._drops: dict[str, int] = {}
@@ -618,6 +619,7 @@ class FakeBotAPI:
             "getMe": lambda _p: dict(BOT_USER),
             "getUpdates": self._get_updates,  # called with the client's liveness check
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
@@ -1270,6 +1272,15 @@ class FakeBotAPI:
     def _delete_webhook(self, params: JSONDict) -> bool:
         if params.get("drop_pending_updates") is True:
             self._updates.clear()
+        self.webhook = {}
+        return True
+
+    def _set_webhook(self, params: JSONDict) -> bool:
+        """Recorded only: tests deliver webhook updates to the bot themselves."""
+        if not str(params.get("url", "")).startswith("https://"):
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        self.webhook = dict(params)
         return True
 
     def _get_webhook_info(self, params: JSONDict) -> JSONDict:

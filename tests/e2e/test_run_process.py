@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 from tests.e2e.conftest import CATALOG, TOKEN
 from tests.e2e.fake_bot_api import FakeBotAPI
@@ -14,17 +18,64 @@ from tests.feed_server import FeedServer
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer) -> Path:
+def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str = "") -> Path:
     catalog = folder / "catalog.toml"
     catalog.write_text(CATALOG.format(base=feeds.base))
     config = folder / "bot.toml"
     config.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n'
+        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n{telegram}'
         f'[storage]\npath = "{folder / "store.json"}"\n'
         f'[sources]\ncatalog = "{catalog}"\n'
         '[logging]\nlevel = "DEBUG"\n'
     )
     return config
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_webhook_mode_registers_and_answers_posted_updates(
+    bot_api: FakeBotAPI, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    port = free_port()
+    config = write_config(tmp_path, bot_api, feed_server, (
+        'webhook_url = "https://bot.example.org/telegram/hook"\n'
+        f'webhook_port = {port}\nwebhook_secret = "s3cret"\n'))
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py"), "--config", str(config)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        bot_api.wait_for("setWebhook", timeout=30)
+        assert bot_api.webhook["url"] == "https://bot.example.org/telegram/hook"
+        assert bot_api.webhook["secret_token"] == "s3cret"
+        update = {"update_id": 1, "message": {
+            "message_id": 1, "date": 0, "chat": {"id": 77, "type": "private"},
+            "from": {"id": 77, "is_bot": False, "first_name": "Ann"}, "text": "/help",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+        url = f"http://127.0.0.1:{port}/telegram/hook"
+        with httpx.Client() as client:
+            for _ in range(100):  # the server starts listening just after setWebhook
+                try:
+                    forged = client.post(url, json=update)
+                    break
+                except httpx.ConnectError:
+                    time.sleep(0.1)
+            assert forged.status_code == 403  # without Telegram's secret header
+            posted = client.post(url, json=update,
+                                 headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
+            assert posted.status_code == 200
+        reply = bot_api.wait_for("sendMessage", timeout=10)
+        assert reply.params["chat_id"] == 77
+        assert "/subscribe" in reply.params["text"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 0, stderr[-2000:]
+    assert len(bot_api.calls("sendMessage")) == 1  # the forged update was not handled
 
 
 def test_bot_process_serves_and_stops_on_sigterm(
