@@ -21,6 +21,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from digest.countries import by_code
@@ -68,41 +69,67 @@ class CountrySection:
 
 
 @dataclass(frozen=True, slots=True)
+class Block:
+    """A piece of a digest that is never cut, with its length as Telegram counts it
+    (measured once: a block is packed into many chats' digests)."""
+
+    text: str
+    size: int
+
+    @classmethod
+    def of(cls, text: str) -> Block:
+        return cls(text, _size(text))
+
+
+@dataclass(frozen=True, slots=True)
 class RenderedSection:
-    """A country's section as HTML blocks, ready to be packed into any chat's digest.
+    """A country's section as blocks, ready to be packed into any chat's digest."""
 
-    Rendering is the costly part of a digest (summaries, fitting), and it does not
-    depend on the chat: chats that get the same stories of a country share it.
-    """
+    blocks: tuple[Block, ...]  # the first holds the section header
+    continued: Block | None = None  # the header repeated when the section goes on
 
-    blocks: tuple[str, ...]  # the first holds the section header
-    continued: str = ""  # the header repeated when the section goes on in the next chunk
+
+def story_block(item: DigestItem, number: int, country: str) -> Block:
+    """Story `number` of `country`'s section, fitted to the room any chunk leaves it (after
+    the longest digest header and the section's "continued" header); the first story
+    carries the section header, which must never end a chunk alone.
+
+    Rendering (summaries, fitting) is the costly part of a digest and does not depend on
+    the chat, so callers cache blocks and share them between chats."""
+    title = _section_header(country)
+    room = MAX_MESSAGE - _LONGEST_HEADER - continued_block(country).size - 2 * _size(_SEPARATOR)
+    text = _fitted_story(item, number, country, room)
+    return Block.of(f"{title}{_SEPARATOR}{text}" if number == 1 else text)
+
+
+@cache
+def continued_block(country: str) -> Block:
+    return Block.of(f"{_section_header(country)} (continued)")
+
+
+@cache
+def nothing_new(country: str) -> RenderedSection:
+    """The one-line section of a country with no story the chat has not seen."""
+    return RenderedSection(
+        (Block.of(f"Nothing new from {_country_label(country)} since your last digest."),))
 
 
 def render_section(section: CountrySection) -> RenderedSection:
-    """The section's blocks, each fitted to the room left in the worst case (after the
-    longest digest header and the section's "continued" header)."""
     if not section.items:
-        return RenderedSection(
-            (f"Nothing new from {_country_label(section.country)} since your last digest.",))
-    title = _section_header(section.country)
-    continued = f"{title} (continued)"
-    room = MAX_MESSAGE - _LONGEST_HEADER - _size(continued) - 2 * _size(_SEPARATOR)
-    blocks = [
-        _fitted_story(item, number, section.country, room)
-        for number, item in enumerate(section.items, 1)
-    ]
-    blocks[0] = f"{title}{_SEPARATOR}{blocks[0]}"  # a header never ends a chunk alone
-    return RenderedSection(tuple(blocks), continued)
+        return nothing_new(section.country)
+    return RenderedSection(
+        tuple(story_block(item, number, section.country)
+              for number, item in enumerate(section.items, 1)),
+        continued_block(section.country))
 
 
 def pack_digest(sections: Sequence[RenderedSection], *, when: datetime) -> list[str]:
     """Rendered sections under a dated header, as message chunks of at most MAX_MESSAGE
     characters each. `when` is the digest's moment in the user's zone."""
     _require_aware(when, "when")
-    chunks = _Chunks(_header(when))
+    chunks = _Chunks(Block.of(_header(when)))
     if not sections:
-        chunks.add("Nothing new since your last digest.")
+        chunks.add(_NOTHING_AT_ALL)
     for section in sections:
         first, *rest = section.blocks
         chunks.add(first)  # it holds the section header itself
@@ -155,20 +182,23 @@ def render_story(
 class _Chunks:
     """Blocks packed greedily into chunks, a chunk cut only between blocks."""
 
-    def __init__(self, first: str) -> None:
+    def __init__(self, first: Block) -> None:
         self._done: list[str] = []
-        self._blocks = [first]
-        self._size = _size(first)
+        self._blocks = [first.text]
+        self._size = first.size
 
-    def add(self, block: str, *, continued: str = "") -> None:
+    def add(self, block: Block, *, continued: Block | None = None) -> None:
         """Append `block`; a new chunk opens with `continued` (a repeated header) if given."""
-        if self._size + _size(_SEPARATOR) + _size(block) <= MAX_MESSAGE:
-            self._blocks.append(block)
-            self._size += _size(_SEPARATOR) + _size(block)
+        if self._size + _SEPARATOR_SIZE + block.size <= MAX_MESSAGE:
+            self._blocks.append(block.text)
+            self._size += _SEPARATOR_SIZE + block.size
             return
         self._done.append(_SEPARATOR.join(self._blocks))
-        self._blocks = [continued, block] if continued else [block]
-        self._size = _size(_SEPARATOR.join(self._blocks))
+        if continued is None:
+            self._blocks, self._size = [block.text], block.size
+        else:
+            self._blocks = [continued.text, block.text]
+            self._size = continued.size + _SEPARATOR_SIZE + block.size
 
     def finish(self) -> list[str]:
         return [*self._done, _SEPARATOR.join(self._blocks)]
@@ -312,4 +342,6 @@ def _require_aware(moment: datetime, name: str) -> None:
         raise ValueError(f"{name} must be an aware datetime, got {moment!r}")
 
 
+_SEPARATOR_SIZE = _size(_SEPARATOR)
+_NOTHING_AT_ALL = Block.of("Nothing new since your last digest.")
 _LONGEST_HEADER = max(_size(_header(datetime(2026, 9, day, tzinfo=UTC))) for day in range(24, 31))

@@ -20,11 +20,13 @@ from datetime import datetime
 
 from digest.compose import (
     NO_SUBSCRIPTIONS_HINT,
-    CountrySection,
+    Block,
     DigestItem,
     RenderedSection,
+    continued_block,
+    nothing_new,
     pack_digest,
-    render_section,
+    story_block,
 )
 from digest.ingest import Clock
 from digest.models import Article, Source
@@ -45,9 +47,9 @@ from digest.worker import WorkerProcess
 # The product promises the stories other media overlook; with outlets of this country in
 # the catalog, a story none of them covered is marked in other countries' sections.
 WATCHED_MEDIA = "US"
-# Rendered sections kept per edition; past this the cache starts over (chats with unusual
-# histories each need their own, and memory must not grow with the number of chats).
-_SECTION_CACHE = 20_000
+# Rendered story blocks kept per edition, by (country, story, position): a few thousand in
+# practice; past this bound (unusual histories) the cache starts over rather than grow.
+_BLOCK_CACHE = 100_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +60,22 @@ class Digest:
     keys: tuple[str, ...]  # the stories' keys and their leads' ids
 
 
+@dataclass(frozen=True, slots=True)
+class _Ranked:
+    """A story as a country's section offers it: led by the country's first report."""
+
+    story: Story
+    lead: Article
+    keys: tuple[str, ...]  # what a chat remembers once it got it: the story's key, the lead's id
+
+
 class Edition:
-    """The stories of one clustering, ranked per country once and shared by every chat."""
+    """The stories of one clustering, ranked per country once and shared by every chat.
+
+    A section differs between chats (their histories and other countries take stories
+    out of it), but its story blocks do not: a block is rendered once per (country,
+    story, position) and packed into every digest that shows it there.
+    """
 
     def __init__(self, stories: Sequence[Story], *, built: datetime,
                  watched: str | None = None) -> None:
@@ -68,8 +84,8 @@ class Edition:
         self._watched = watched
         self._story_key = {article_id: s.key for s in stories for article_id in s.ids}
         self._by_key = {s.key: s for s in stories}
-        self._ranked: dict[str, list[Story]] = {}
-        self._sections: dict[tuple[str, tuple[str, ...]], RenderedSection] = {}
+        self._ranked: dict[str, list[_Ranked]] = {}
+        self._blocks: dict[tuple[str, str, int], Block] = {}
 
     def item(self, article: Article) -> DigestItem:
         """The article as a story to show on its own (a topic answer): led by it, with the
@@ -77,15 +93,11 @@ class Edition:
         key = self._story_key.get(article.id)
         if key is None:
             return DigestItem(article)
-        return self._item(self._by_key[key], article.country, lead=article)
+        return self._item(self._by_key[key], article)
 
     def ranked(self, country: str) -> list[Story]:
         """The country's stories, best first, before any chat's history is taken out."""
-        found = self._ranked.get(country)
-        if found is None:
-            found = self._ranked[country] = rank(
-                self.stories, country, now=self.built, sent_keys=frozenset())
-        return found
+        return [entry.story for entry in self._ranked_entries(country)]
 
     def compose(self, countries: Sequence[str], sent: frozenset[str], *, when: datetime,
                 per_country: int) -> Digest:
@@ -101,41 +113,50 @@ class Edition:
         sections = []
         keys: list[str] = []
         for country in countries:
-            picked = tuple(_take(self.ranked(country), seen, per_country))
-            for story in picked:
-                seen.add(story.key)  # a story covered by two chosen countries shows once
-                keys.append(story.key)
-                lead = lead_for(story, country)
-                if lead is not None and lead.id != story.key:
-                    keys.append(lead.id)
-            sections.append(self._section(country, picked))
+            blocks = []
+            for number, entry in enumerate(
+                    _take(self._ranked_entries(country), seen, per_country), 1):
+                seen.add(entry.story.key)  # a story covered by two chosen countries shows once
+                keys.extend(entry.keys)
+                blocks.append(self._block(country, entry, number))
+            sections.append(RenderedSection(tuple(blocks), continued_block(country))
+                            if blocks else nothing_new(country))
         return Digest(pack_digest(sections, when=when), tuple(keys))
 
-    def _section(self, country: str, stories: tuple[Story, ...]) -> RenderedSection:
-        cache_key = (country, tuple(s.key for s in stories))
-        found = self._sections.get(cache_key)
+    def _ranked_entries(self, country: str) -> list[_Ranked]:
+        found = self._ranked.get(country)
         if found is None:
-            if len(self._sections) >= _SECTION_CACHE:
-                self._sections.clear()
-            items = tuple(self._item(story, country) for story in stories)
-            found = self._sections[cache_key] = render_section(CountrySection(country, items))
+            found = self._ranked[country] = []
+            for story in rank(self.stories, country, now=self.built, sent_keys=frozenset()):
+                lead = lead_for(story, country)
+                assert lead is not None, "rank() keeps only stories the country covered"
+                keys = (story.key,) if lead.id == story.key else (story.key, lead.id)
+                found.append(_Ranked(story, lead, keys))
         return found
 
-    def _item(self, story: Story, country: str, lead: Article | None = None) -> DigestItem:
-        lead = lead or lead_for(story, country)
-        assert lead is not None, "ranked() keeps only stories the country covered"
+    def _block(self, country: str, entry: _Ranked, number: int) -> Block:
+        cache_key = (country, entry.story.key, number)
+        found = self._blocks.get(cache_key)
+        if found is None:
+            if len(self._blocks) >= _BLOCK_CACHE:
+                self._blocks.clear()
+            found = self._blocks[cache_key] = story_block(
+                self._item(entry.story, entry.lead), number, country)
+        return found
+
+    def _item(self, story: Story, lead: Article) -> DigestItem:
         overlooked = self._watched is not None and not covered_by(story, self._watched)
         return DigestItem(lead, tuple(alternatives(story, lead)), not_in_us_media=overlooked)
 
 
-def _take(ranked: list[Story], seen: set[str], count: int) -> Iterator[Story]:
+def _take(ranked: list[_Ranked], seen: set[str], count: int) -> Iterator[_Ranked]:
     taken = 0
-    for story in ranked:
+    for entry in ranked:
         if taken == count:
             return
-        if story.key not in seen:
+        if entry.story.key not in seen:
             taken += 1
-            yield story
+            yield entry
 
 
 class Editions:

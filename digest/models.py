@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,9 @@ class Article:
         return article_id(self.url)
 
 
+@lru_cache(maxsize=1 << 16)
 def article_id(canonical_url: str) -> str:
+    """Cached: stories and digests ask for ids again and again, and hashing is not free."""
     return hashlib.blake2b(canonical_url.encode(), digest_size=8).hexdigest()
 
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import digest.editions
-from digest.compose import NO_SUBSCRIPTIONS_HINT, NOT_IN_US_MEDIA, CountrySection, RenderedSection
+from digest.compose import NO_SUBSCRIPTIONS_HINT, NOT_IN_US_MEDIA, Block, DigestItem
 from digest.editions import Digest, Edition, Editions
 from digest.models import Article, Source
 from digest.store import Store
@@ -162,25 +162,31 @@ def test_a_country_with_nothing_new_gets_a_line() -> None:
     assert "Nothing new from 🇯🇵 Japan since your last digest." in text(all_sent)
 
 
-def test_sections_are_rendered_once_and_shared_by_chats(monkeypatch: pytest.MonkeyPatch) -> None:
-    rendered: list[CountrySection] = []
-    real = digest.editions.render_section
+def test_story_blocks_are_rendered_once_and_shared_by_chats(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rendered: list[tuple[str, str, int]] = []
+    real = digest.editions.story_block
 
-    def counting(section: CountrySection) -> RenderedSection:
-        rendered.append(section)
-        return real(section)
+    def counting(item: DigestItem, number: int, country: str) -> Block:
+        rendered.append((country, item.lead.title, number))
+        return real(item, number, country)
 
-    monkeypatch.setattr(digest.editions, "render_section", counting)
+    monkeypatch.setattr(digest.editions, "story_block", counting)
     ed = edition(QUAKE, TYPHOON, FESTIVAL)
-    first = compose(ed, "JP", "US", sent=frozenset({FESTIVAL.key}))
-    second = compose(ed, "JP", "US", sent=frozenset({FESTIVAL.key}))
+    first = compose(ed, "JP", sent=frozenset({FESTIVAL.key}))
+    assert len(rendered) == 2  # the quake and the typhoon
+    second = compose(ed, "JP", sent=frozenset({FESTIVAL.key}))
     assert first == second
-    assert [s.country for s in rendered] == ["JP", "US"]
+    assert len(rendered) == 2  # another chat with the same history: nothing rendered
 
-    # Another history selects other stories: that section is rendered anew, the rest reused.
-    compose(ed, "JP", "US")
-    compose(ed, "US")
-    assert [s.country for s in rendered] == ["JP", "US", "JP", "US"]
+    # Without that history the festival comes in: only blocks at new positions are new.
+    everything = compose(ed, "JP")
+    shown = sum(line[:2] in ("1.", "2.", "3.") for c in everything.chunks
+                for line in c.split("\n"))
+    assert shown == 3
+    assert len(rendered) < 2 + shown
+    assert len(set(rendered)) == len(rendered)
 
 
 def test_header_date_is_the_users_date() -> None:
