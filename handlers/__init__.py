@@ -32,7 +32,7 @@ def register(application: Application) -> None:
         ("pause", settings.pause_command),
         ("resume", settings.resume_command),
         ("forget", privacy.forget_command),
-        ("stats", admin.stats_command),  # admins only; not in the command menu
+        ("stats", admin.stats_command),  # in admin.ADMIN_COMMANDS: not in the command menu
     ):
         application.add_handler(CommandHandler(name, callback))
     application.add_handler(

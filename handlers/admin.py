@@ -11,6 +11,7 @@ from handlers.basics import unknown_command
 from handlers.context import NewsContext
 from handlers.replies import esc
 
+ADMIN_COMMANDS = ("stats",)  # answered for admins only, so left out of /help and the menu
 TOP_COUNTRIES = 15
 FAILING_SHOWN = 10
 

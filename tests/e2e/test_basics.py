@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from telegram.ext import CommandHandler
 
+from handlers.admin import ADMIN_COMMANDS
 from tests.e2e.conftest import RunningBot, button_labels
 
 CHAT = 2002
@@ -61,7 +62,8 @@ async def test_command_menu_is_set_at_start(bot: RunningBot) -> None:
 
 
 def registered_commands(bot: RunningBot) -> set[str]:
-    """Every command a CommandHandler of the running application answers."""
+    """Every command a CommandHandler of the running application answers, but the admins'
+    (they are not advertised)."""
     assert bot.application is not None
     return {
         command
@@ -69,7 +71,7 @@ def registered_commands(bot: RunningBot) -> set[str]:
         for handler in handlers
         if isinstance(handler, CommandHandler)
         for command in handler.commands
-    }
+    } - set(ADMIN_COMMANDS)
 
 
 async def test_unknown_command_is_named_in_the_answer(bot: RunningBot) -> None:
