@@ -45,10 +45,13 @@ def test_store_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
             [sys.executable, "-c", WRITER, str(path)],
             cwd=ROOT, stdout=subprocess.PIPE, text=True,
         )
-        time.sleep(rng.uniform(0.3, 0.8))
+        # The first write confirmed (start-up takes long on a busy machine), then a random
+        # moment of further writing: the kill lands mid-write, not before the first one.
+        first = child.stdout.readline()
+        time.sleep(rng.uniform(0.05, 0.5))
         child.send_signal(signal.SIGKILL)
         output, _ = child.communicate(timeout=10)
-        for line in output.splitlines():
+        for line in (first + output).splitlines():
             kind, number = line.split()
             if kind == "articles":
                 confirmed_articles = int(number)
