@@ -24,12 +24,15 @@ from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
+import pycountry
+
 from digest.countries import by_code
 from digest.models import Article
 from digest.summarize import summarize
 from digest.text import shorten
 
 MAX_MESSAGE = 4096
+READER_LANGUAGE = "en"  # digests are in English; other languages are marked
 MAX_ALTERNATIVES = 5
 SUMMARY_LIMIT = 300
 NOT_IN_US_MEDIA = "🔎 not in US media"
@@ -250,6 +253,8 @@ def _story(
 
     outlet = shorten(lead.source, _COMPACT_OUTLET) if compact else lead.source
     meta = [f"{_foreign_flag(lead.country, home)}<i>{html.escape(outlet)}</i>"]
+    if language := _language_note(lead):
+        meta.append(language)
     if item.not_in_us_media:
         meta.append(NOT_IN_US_MEDIA)
     if now is not None or tz is not None:
@@ -283,6 +288,21 @@ def _alternatives(item: DigestItem) -> list[Article]:
             seen.add(key)
             shown.append(article)
     return shown
+
+
+def _language_note(article: Article) -> str:
+    """"translated from Japanese", or "in Japanese" while no translation has arrived; the
+    reader should know which words are the outlet's own."""
+    if article.language in ("", READER_LANGUAGE):
+        return ""
+    name = _language_name(article.language)
+    return f"translated from {name}" if article.translated else f"in {name}"
+
+
+@cache
+def _language_name(code: str) -> str:
+    found = pycountry.languages.get(alpha_2=code)
+    return found.name if found else code
 
 
 def _link(url: str, text: str, *, compact: bool = False) -> str:

@@ -38,8 +38,21 @@ class Article:
     published: datetime
     source: str
     country: str
-    language: str
+    language: str  # of the original text, detected (or the feed's declared one)
     image: str = ""
+    # Set once the title and summary above are translations: the texts as published.
+    original_title: str = ""
+    original_summary: str = ""
+
+    @property
+    def translated(self) -> bool:
+        return bool(self.original_title or self.original_summary)
+
+    @property
+    def published_title(self) -> str:
+        """The title as the outlet wrote it (dedup and search must not depend on
+        whether a translation has arrived)."""
+        return self.original_title or self.title
 
     @property
     def id(self) -> str:

@@ -248,12 +248,16 @@ def _query_terms(topic: str) -> list[str]:
 
 
 def _article_terms(article: Article) -> Counter[str]:
-    """Term weights of an article: title words count `_TITLE_WEIGHT` times."""
-    weights = Counter(_document_terms(article.title))
-    for term in weights:
-        weights[term] *= _TITLE_WEIGHT
-    summary = article.summary[: _SUMMARY_WORDS * 12]  # cut before the slow part
-    weights.update(_document_terms(summary)[:_SUMMARY_WORDS])
+    """Term weights of an article: title words count `_TITLE_WEIGHT` times. A translated
+    article is found by its original words too (a reader may search "Bundestag" or a
+    name as the outlet spelled it); a word in both counts once per field."""
+    titles = {*_document_terms(article.title), *_document_terms(article.original_title)}
+    weights = Counter(dict.fromkeys(titles, _TITLE_WEIGHT))
+    summaries: list[str] = []
+    for text in (article.summary, article.original_summary):
+        summary = text[: _SUMMARY_WORDS * 12]  # cut before the slow part
+        summaries.extend(_document_terms(summary)[:_SUMMARY_WORDS])
+    weights.update(summaries)
     return weights
 
 

@@ -370,11 +370,11 @@ class Store:
 
     def _remember(self, article: Article) -> None:
         self._articles[article.id] = article
-        self._title_keys.add((article.source, title_key(article.title)))
+        self._title_keys.add((article.source, title_key(article.published_title)))
 
     def _is_known(self, article: Article) -> bool:
         return article.id in self._articles or (
-            (article.source, title_key(article.title)) in self._title_keys
+            (article.source, title_key(article.published_title)) in self._title_keys
         )
 
     def add_articles(self, articles: Iterable[Article]) -> list[Article]:
@@ -399,6 +399,27 @@ class Store:
                 raise
             return new
 
+    def replace_articles(self, articles: Iterable[Article]) -> list[Article]:
+        """Store new versions of known articles (same URL: translations arrived); one write
+        per touched day. Articles no longer stored (pruned meanwhile) are skipped; returns
+        those replaced."""
+        with self._lock:
+            by_day: dict[date, list[Article]] = {}
+            for article in articles:
+                if article.id in self._articles:
+                    by_day.setdefault(article.published.astimezone(UTC).date(), []).append(article)
+            replaced = []
+            for day, batch in by_day.items():
+                table = self._day_db(day).table("articles")
+                urls = {a.url: a for a in batch}
+                with self._day_db(day).storage.batch():
+                    table.remove(lambda doc, urls=urls: doc["url"] in urls)
+                    table.insert_multiple(_article_to_doc(a) for a in batch)
+                for article in batch:  # only once its day is on disk
+                    self._articles[article.id] = article
+                replaced.extend(batch)
+            return replaced
+
     def _forget_unwritten(self, articles: list[Article]) -> None:
         """After a failed write, memory must again match the disk."""
         on_disk = {
@@ -409,7 +430,7 @@ class Store:
         for article in articles:
             if article.url not in on_disk:
                 self._articles.pop(article.id, None)
-                self._title_keys.discard((article.source, title_key(article.title)))
+                self._title_keys.discard((article.source, title_key(article.published_title)))
 
     def articles(self, since: datetime | None = None) -> list[Article]:
         """Stored articles, newest first, optionally only those published at or after `since`."""
@@ -434,7 +455,7 @@ class Store:
                 for doc in db.table("articles").all():
                     article = _article_from_doc(doc)
                     self._articles.pop(article.id, None)
-                    self._title_keys.discard((article.source, title_key(article.title)))
+                    self._title_keys.discard((article.source, title_key(article.published_title)))
                     dropped += 1
                 file.unlink()
         return dropped
@@ -519,6 +540,8 @@ def _article_from_doc(doc: Mapping[str, Any]) -> Article:
         country=doc["country"],
         language=doc.get("language", ""),
         image=doc.get("image", ""),
+        original_title=doc.get("original_title", ""),
+        original_summary=doc.get("original_summary", ""),
     )
 
 

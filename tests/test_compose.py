@@ -313,3 +313,18 @@ def test_absurd_title_and_links_still_fit() -> None:
         parsed(chunk)
         assert "&amp;…</b>\n" in chunk  # the headline was shortened as text, then escaped
     assert len(render_story(DigestItem(lead, takes))) <= MAX_MESSAGE
+
+
+def test_language_of_the_lead_is_marked() -> None:
+    spanish = Article(
+        url="https://elpais.example/1", title="Inflation falls in Spain",
+        summary="Prices rose less in November.", published=datetime(2026, 11, 25, tzinfo=UTC),
+        source="El País", country="ES", language="es",
+        original_title="La inflación baja en España", original_summary="Los precios suben menos.")
+    translated = render_story(DigestItem(spanish))
+    assert "<i>El País</i> · translated from Spanish" in translated
+    untranslated = render_story(DigestItem(replace(spanish, original_title="",
+                                                   original_summary="")))
+    assert "<i>El País</i> · in Spanish" in untranslated
+    english = render_story(DigestItem(replace(spanish, language="en")))
+    assert "Spanish" not in english

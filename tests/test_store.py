@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -294,3 +295,19 @@ def test_a_failed_digest_write_leaves_memory_matching_disk(
     assert store.chat(1) == Chat(1, last_digest="2026-11-24")
     store.save_chat(Chat(1, countries=("JP",), last_digest="2026-11-24"))  # rewrites the shard
     assert Store(path).sent_keys(1) == {"a"}
+
+
+def test_replaced_articles_are_rewritten_and_still_deduplicated(path: Path) -> None:
+    store = Store(path)
+    original = article(1)
+    store.add_articles([original])
+    translated = replace(original, title="The translation", original_title=original.title,
+                         summary="In English.", original_summary=original.summary)
+    assert store.replace_articles([translated, replace(article(2), title="unknown")]) == [
+        translated]
+    store.close()
+
+    reopened = Store(path)
+    assert reopened.articles() == [translated]
+    # The outlet's own title still identifies it, whatever the translation says.
+    assert reopened.add_articles([replace(original, url="https://elsewhere.example/x")]) == []
