@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import fastfeedparser
 import feedparser
 
+from digest.language import detect_language
 from digest.models import Article, Source
 from digest.text import plain_text, shorten, strip_boilerplate
 
@@ -160,7 +161,7 @@ def _normalize(entry: _Entry, source: Source, fetched_at: datetime, base: str) -
         published=published.astimezone(UTC),
         source=source.name,
         country=source.country,
-        language=source.language,
+        language=detect_language(title, summary, source.language),
         image=canonical_url(entry.image, base) if entry.image else "",
     )
 

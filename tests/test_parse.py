@@ -29,6 +29,14 @@ def test_rss2_entry_is_normalized_to_plain_text_and_canonical_url() -> None:
     assert (first.source, first.country, first.language) == ("Sample Daily", "JP", "en")
 
 
+def test_language_is_detected_and_the_declared_one_kept_when_unsure() -> None:
+    mislabeled = Source("Diario", "ES", "https://news.example.jp/rss", "es")
+    by_title = {a.title: a for a in parse_feed(
+        (FIXTURES / "rss2.xml").read_bytes(), mislabeled, FETCHED)}
+    assert by_title["Rare earth exports resume & prices fall"].language == "en"
+    assert by_title["From the future"].language == "es"  # three words: too short to judge
+
+
 def test_missing_and_future_dates_become_the_fetch_time() -> None:
     by_title = {a.title: a for a in parse_fixture("rss2.xml")}
     assert by_title["An entry without a date"].published == FETCHED
