@@ -28,6 +28,8 @@ from digest.search import SearchIndex
 from digest.sources import load_catalog
 from digest.store import Store, StoreError
 from digest.subscriptions import Coverage
+from digest.translate import DailyBudget, make_translator
+from digest.translations import Translations
 from digest.worker import WorkerProcess
 from handlers import bot_commands, register
 from handlers.context import BotData, context_types
@@ -72,6 +74,11 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         nonlocal client
         client = make_client(config.ingest.timeout_seconds)
         data.ingestor = build_ingestor(config, store, sources, client, worker, clock)
+        translator = make_translator(config.translate, client)
+        if translator is not None:
+            data.translations = Translations(
+                translator, DailyBudget(config.translate.daily_characters),
+                target=config.translate.target, batch_size=config.translate.batch_size)
         data.index = await asyncio.to_thread(SearchIndex.of, store.articles())
         await application.bot.set_my_commands(bot_commands())
         schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),

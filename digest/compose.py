@@ -24,12 +24,11 @@ from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-import pycountry
-
 from digest.countries import by_code
 from digest.models import Article
 from digest.summarize import summarize
 from digest.text import shorten
+from digest.translate import language_name
 
 MAX_MESSAGE = 4096
 READER_LANGUAGE = "en"  # digests are in English; other languages are marked
@@ -295,14 +294,8 @@ def _language_note(article: Article) -> str:
     reader should know which words are the outlet's own."""
     if article.language in ("", READER_LANGUAGE):
         return ""
-    name = _language_name(article.language)
+    name = language_name(article.language)
     return f"translated from {name}" if article.translated else f"in {name}"
-
-
-@cache
-def _language_name(code: str) -> str:
-    found = pycountry.languages.get(alpha_2=code)
-    return found.name if found else code
 
 
 def _link(url: str, text: str, *, compact: bool = False) -> str:

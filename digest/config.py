@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_CONFIG_NAME = "config.toml"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
+TRANSLATE_KEY_ENV = "NEWSBOT_TRANSLATE_API_KEY"
 
 
 class ConfigError(Exception):
@@ -65,6 +66,49 @@ class DigestConfig:
     grace_hours: float = 3.0
 
 
+TRANSLATE_BACKENDS = ("none", "libretranslate", "deepl", "openai")
+# Where each backend lives when [translate] url is empty.
+TRANSLATE_URLS = {
+    "libretranslate": "https://libretranslate.com",
+    "deepl": "https://api-free.deepl.com",
+    "openai": "https://api.openai.com/v1",
+}
+DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
+DEEPL_MAX_TEXTS = 50  # DeepL refuses a request with more texts than this
+
+
+@dataclass(frozen=True)
+class TranslateConfig:
+    """Machine translation of articles that are not in the product's language.
+
+    Empty `url`, `api_key` and `model` mean "the usual one": the properties below
+    resolve them, so the file can stay short and the key can stay out of it.
+    """
+
+    backend: str = "none"  # none, libretranslate, deepl or openai
+    url: str = ""
+    api_key: str = field(default="", repr=False)  # kept out of logged reprs
+    model: str = ""  # openai only
+    target: str = "en"
+    daily_characters: int = 200_000  # per UTC day
+    batch_size: int = 20
+    timeout_seconds: float = 20.0
+
+    @property
+    def base_url(self) -> str:
+        """`url`, or the public service of the backend when it is empty."""
+        return (self.url or TRANSLATE_URLS.get(self.backend, "")).rstrip("/")
+
+    @property
+    def key(self) -> str:
+        """`api_key`, or the environment's, so the secret need not sit in the file."""
+        return self.api_key or os.environ.get(TRANSLATE_KEY_ENV, "")
+
+    @property
+    def chat_model(self) -> str:
+        return self.model or DEFAULT_OPENAI_MODEL
+
+
 @dataclass(frozen=True)
 class LoggingConfig:
     level: str = "INFO"
@@ -77,6 +121,7 @@ class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    translate: TranslateConfig = field(default_factory=TranslateConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     origin: str = "built-in defaults"  # where the values came from, for messages
 
@@ -206,6 +251,31 @@ def _validate(file: Path, config: Config) -> None:
         fail("ingest.max_feed_mb", "a positive number of megabytes")
     if config.logging.level.upper() not in _LOG_LEVELS:
         fail("logging.level", "one of " + ", ".join(_LOG_LEVELS))
+    _validate_translate(config.translate, fail)
+
+
+def _validate_translate(
+    translate: TranslateConfig, fail: typing.Callable[[str, str], typing.NoReturn]
+) -> None:
+    if translate.backend not in TRANSLATE_BACKENDS:
+        fail("translate.backend", "one of " + ", ".join(TRANSLATE_BACKENDS)
+             + f' (got "{translate.backend}")')
+    if translate.url and not translate.url.startswith(("http://", "https://")):
+        fail("translate.url", "an http(s) URL, or empty for the backend's public service")
+    if not translate.target.strip():
+        fail("translate.target", 'a language code such as "en"')
+    for key, value in (
+        ("translate.daily_characters", translate.daily_characters),
+        ("translate.batch_size", translate.batch_size),
+    ):
+        if value < 1:
+            fail(key, "at least 1")
+    if translate.backend == "deepl" and translate.batch_size > DEEPL_MAX_TEXTS:
+        fail("translate.batch_size", f"at most {DEEPL_MAX_TEXTS} with deepl (its request limit)")
+    if translate.timeout_seconds <= 0:
+        fail("translate.timeout_seconds", "a positive number of seconds")
+    if translate.backend == "deepl" and not translate.key:
+        fail("translate.api_key", f"set for deepl (or the environment's {TRANSLATE_KEY_ENV})")
 
 
 def valid_timezone(name: str) -> bool:

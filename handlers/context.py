@@ -19,6 +19,7 @@ from digest.models import Source
 from digest.search import SearchIndex
 from digest.store import Store
 from digest.subscriptions import Coverage
+from digest.translations import Translations
 from handlers.delivery import Courier
 
 
@@ -32,6 +33,7 @@ class BotData:
     index: SearchIndex
     courier: Courier
     ingestor: Ingestor | None = None  # set in post_init, once the HTTP client exists
+    translations: Translations | None = None  # likewise; None when translation is off
     clock: Clock = utc_now  # tests drive schedules with a fake clock
 
 

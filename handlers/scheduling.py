@@ -44,6 +44,15 @@ async def refresh(data: BotData) -> IngestReport | None:
     else:
         data.index.add(report.new_articles)
     await data.editions.rebuild()
+    if data.translations is not None:  # after the edition: new articles wait for nothing
+        translated = await data.translations.run(data.store, data.clock())
+        log.info("translation: %d articles%s", len(translated.translated),
+                 f"; stopped: {translated.stopped}" if translated.stopped else "")
+        for language, reason in translated.refused.items():
+            log.warning("translation from %s refused: %s", language, reason)
+        if translated.translated:
+            data.index.add(translated.translated)
+            await data.editions.rebuild()
     return report
 
 

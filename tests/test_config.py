@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.config import Config, ConfigError, load_config
+from digest.config import Config, ConfigError, TranslateConfig, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -107,3 +107,74 @@ def test_command_line_reports_one_line_and_exit_code_2(
     assert done.stderr.count("\n") == 1
     assert message in done.stderr
     assert "Traceback" not in done.stderr
+
+
+# --- [translate] ---------------------------------------------------------------------------
+
+
+def test_translate_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NEWSBOT_TRANSLATE_API_KEY", raising=False)
+    translate = Config().translate
+    assert translate == TranslateConfig()
+    assert (translate.backend, translate.target, translate.daily_characters) == ("none", "en",
+                                                                                 200_000)
+    assert (translate.batch_size, translate.timeout_seconds) == (20, 20.0)
+    assert translate.key == ""
+    assert TranslateConfig(backend="libretranslate").base_url == "https://libretranslate.com"
+    assert TranslateConfig(backend="deepl").base_url == "https://api-free.deepl.com"
+    assert TranslateConfig(backend="openai").base_url == "https://api.openai.com/v1"
+    assert TranslateConfig(backend="openai", url="http://127.0.0.1:8080/v1/").base_url == (
+        "http://127.0.0.1:8080/v1"
+    )
+    assert TranslateConfig(backend="openai").chat_model == "gpt-4o-mini"
+
+
+def test_translate_key_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEWSBOT_TRANSLATE_API_KEY", "env-key")
+    assert TranslateConfig().key == "env-key"
+    assert TranslateConfig(api_key="file-key").key == "file-key"
+
+
+def test_translate_section_is_read(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, """
+[translate]
+backend = "deepl"
+api_key = "k:fx"
+batch_size = 50
+timeout_seconds = 5
+daily_characters = 500_000
+"""))
+    assert config.translate == TranslateConfig(
+        backend="deepl", api_key="k:fx", batch_size=50, timeout_seconds=5.0,
+        daily_characters=500_000,
+    )
+    assert isinstance(config.translate.timeout_seconds, float)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("backend = 'google'",
+         "translate.backend must be one of none, libretranslate, deepl, openai (got \"google\")"),
+        ("backend = 'deepl'", "translate.api_key must be set for deepl"),
+        ("backend = 'deepl'\napi_key = 'k'\nbatch_size = 51",
+         "translate.batch_size must be at most 50"),
+        ("url = 'ftp://x'", "translate.url must be an http(s) URL"),
+        ("target = ' '", "translate.target must be a language code"),
+        ("daily_characters = 0", "translate.daily_characters must be at least 1"),
+        ("batch_size = 0", "translate.batch_size must be at least 1"),
+        ("timeout_seconds = 0", "translate.timeout_seconds must be a positive number"),
+        ("batch_size = 2.5", "translate.batch_size must be an integer, not a number"),
+        ("apikey = 'k'", "unknown key translate.apikey; expected one of backend, url, api_key"),
+    ],
+)
+def test_bad_translate_values_are_one_line_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, text: str, message: str
+) -> None:
+    monkeypatch.delenv("NEWSBOT_TRANSLATE_API_KEY", raising=False)
+    path = write(tmp_path, "[translate]\n" + text)
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(error.value).startswith(f"{path}: ")
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)

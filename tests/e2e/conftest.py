@@ -11,7 +11,14 @@ import pytest
 from telegram.ext import Application
 
 from bot import build_application
-from digest.config import Config, DigestConfig, SourcesConfig, StorageConfig, TelegramConfig
+from digest.config import (
+    Config,
+    DigestConfig,
+    SourcesConfig,
+    StorageConfig,
+    TelegramConfig,
+    TranslateConfig,
+)
 from digest.sources import load_catalog
 from digest.store import Store
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
@@ -103,7 +110,8 @@ class RunningBot:
     """The real Application, long-polling the fake Bot API; restartable on the same store."""
 
     def __init__(self, api: FakeBotAPI, folder: Path, feeds: FeedServer,
-                 catalog_text: str = CATALOG, digest: DigestConfig | None = None) -> None:
+                 catalog_text: str = CATALOG, digest: DigestConfig | None = None,
+                 translate: TranslateConfig | None = None) -> None:
         self.api = api
         self.folder = folder
         self.clock = FakeClock()
@@ -114,6 +122,7 @@ class RunningBot:
             storage=StorageConfig(path=str(folder / "store.json")),
             sources=SourcesConfig(catalog=str(catalog)),
             digest=digest or DigestConfig(),
+            translate=translate or TranslateConfig(),
         )
         self.application: Application | None = None
 
