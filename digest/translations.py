@@ -37,10 +37,12 @@ class Translations:
 
     def __init__(self, translator: Translator, budget: DailyBudget, *, target: str,
                  batch_size: int) -> None:
+        """`batch_size` counts texts per request, as services limit them (DeepL: 50); an
+        article sends two, its title and its summary."""
         self._translator = translator
         self._budget = budget
         self._target = target
-        self._batch_size = batch_size
+        self._batch_size = max(1, batch_size // 2)
 
     async def run(self, store: Store, now: datetime) -> TranslationReport:
         report = TranslationReport()

@@ -48,7 +48,7 @@ async def test_untranslated_articles_are_translated_in_batches_per_language(
     store = store_with(tmp_path, [article(n, "es") for n in range(5)]
                        + [article(9, "de"), article(10, "en", "Already English")])
     translator = FakeTranslator()
-    passing = Translations(translator, DailyBudget(10_000), target="en", batch_size=2)
+    passing = Translations(translator, DailyBudget(10_000), target="en", batch_size=4)
     report = await passing.run(store, NOW)
 
     assert len(report.translated) == 6
@@ -72,7 +72,7 @@ async def test_spent_budget_stops_and_the_rest_waits_for_tomorrow(tmp_path: Path
     store = store_with(tmp_path, [article(n, "es") for n in range(4)])
     translator = FakeTranslator()
     one_batch = len("Titular 0Titular 1Resumen 0.Resumen 1.")
-    passing = Translations(translator, DailyBudget(one_batch), target="en", batch_size=2)
+    passing = Translations(translator, DailyBudget(one_batch), target="en", batch_size=4)
     report = await passing.run(store, NOW)
     assert len(report.translated) == 2
     assert report.stopped == "daily translation budget spent"
