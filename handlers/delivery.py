@@ -73,6 +73,17 @@ class Courier:
         self._claimed.add(chat_id)
         return True
 
+    def give_up(self, still_due: set[int]) -> list[int]:
+        """Forget the failed digests of chats no longer due (past the grace period), with an
+        error in the log: a digest is never dropped in silence. Returns those chats."""
+        expired = [c for c in self._unfinished if c not in still_due and c not in self._claimed]
+        for chat_id in expired:
+            pending = self._unfinished.pop(chat_id)
+            log.error("digest for chat %s of %s not delivered within the grace period; "
+                      "given up after %d of %d messages", chat_id, pending.local_date,
+                      pending.delivered, len(pending.digest.chunks))
+        return expired
+
     def release(self, chat_id: int) -> None:
         """Give up a claim without delivering (deliver() releases its own)."""
         self._claimed.discard(chat_id)

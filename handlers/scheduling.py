@@ -64,6 +64,7 @@ async def digest_check(context: NewsContext) -> None:
     due = due_chats(data.store.chats(), now, default_time=settings.time,
                     default_zone=settings.timezone,
                     grace=timedelta(hours=settings.grace_hours))
+    data.courier.give_up({d.chat.chat_id for d in due})
     if not due:
         return
     edition = await data.editions.current()

@@ -11,6 +11,7 @@ import pytest
 from digest.compose import MAX_MESSAGE
 from digest.config import DigestConfig
 from digest.models import Chat
+from handlers import delivery
 from tests.e2e.conftest import CHECK_EVERY, RunningBot
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, article, seed
@@ -226,3 +227,25 @@ async def test_digest_missed_beyond_the_grace_period_is_not_sent_late(
     await news_bot.start()
     await settle(news_bot.api)
     assert digests(news_bot.api) == []
+
+
+async def test_a_digest_that_cannot_be_delivered_is_retried_then_given_up_loudly(
+    news_bot: RunningBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(delivery, "RETRY_PAUSE", 0.01)
+    await news_bot.say(CHAT, "/subscribe Japan")
+    news_bot.api.drop_next("sendMessage", times=10_000)  # the network is down
+    news_bot.clock.now = datetime(2026, 11, 25, 7, 31, tzinfo=UTC)
+    # One delivery's tries (paced by the per-chat limit after the first three).
+    await news_bot.api.wait_for_all_async(
+        "sendMessage", count=delivery.NETWORK_RETRIES + 1, timeout=10)
+    assert news_bot.store.chat(CHAT).last_digest == ""  # not marked as sent
+
+    news_bot.clock.now = datetime(2026, 11, 25, 10, 31, tzinfo=UTC)  # past the grace period
+    async with asyncio.timeout(10):
+        # The log has no notification to wait on; polling it is cheap.
+        while not any("given up" in r.getMessage() for r in caplog.records):  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    [record] = [r for r in caplog.records if "given up" in r.getMessage()]
+    assert record.levelname == "ERROR"
+    assert f"chat {CHAT} of 2026-11-25 not delivered" in record.getMessage()
