@@ -89,3 +89,17 @@ class Chat:
     paused: bool = False
     active: bool = True  # False once Telegram says the bot was blocked
     last_digest: str = ""  # local date (ISO) of the last scheduled digest sent
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A scheduled digest being sent: its messages as composed, and how many went out.
+
+    Kept durably while it lasts, so a restart in the middle goes on from the next message
+    instead of sending the first ones twice (or composing a different digest)."""
+
+    chat_id: int
+    local_date: str  # the chat's local date the digest is for
+    chunks: tuple[str, ...]
+    keys: tuple[str, ...]  # to remember as sent once all chunks went out
+    delivered: int = 0

@@ -43,7 +43,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 from tinydb.table import Document
 
-from digest.models import Article, Chat, FeedState
+from digest.models import Article, Chat, Delivery, FeedState
 from digest.text import title_key
 
 SCHEMA_VERSION = 2
@@ -210,6 +210,13 @@ class Store:
         self._title_keys: set[tuple[str, str]] = set()
         self._feeds: dict[str, FeedState] = {
             doc["feed"]: _feed_state_from_doc(doc) for doc in self._main.table("feeds").all()
+        }
+        # Digests being sent: a file of their own, small (a few at a time) and written per
+        # message sent, so progress costs little.
+        self._deliveries_db = _open_db(self.folder / "deliveries.json")
+        self._deliveries: dict[int, Delivery] = {
+            delivery.chat_id: delivery
+            for delivery in map(_delivery_from_doc, self._deliveries_db.table("deliveries").all())
         }
         self._load_chats()
         self._load_articles()
@@ -481,10 +488,31 @@ class Store:
                 )
             self._feeds = merged
 
+    # -- digests being sent ---------------------------------------------------------------
+
+    def deliveries(self) -> dict[int, Delivery]:
+        """Digests whose sending had begun, by chat: to go on with after a restart."""
+        with self._lock:
+            return dict(self._deliveries)
+
+    def save_delivery(self, delivery: Delivery) -> None:
+        """Remember a digest's progress durably (before its first message, after each)."""
+        with self._lock:
+            table = self._deliveries_db.table("deliveries")
+            table.upsert(Document(_delivery_to_doc(delivery), doc_id=_doc_id(delivery.chat_id)))
+            self._deliveries[delivery.chat_id] = delivery
+
+    def drop_delivery(self, chat_id: int) -> None:
+        """The digest was recorded as sent, or given up."""
+        with self._lock:
+            if self._deliveries.pop(chat_id, None) is not None:
+                self._deliveries_db.table("deliveries").remove(doc_ids=[_doc_id(chat_id)])
+
     def close(self) -> None:
         """Every write is already durable; closing only releases the file handles."""
         with self._lock:
-            for db in [self._main, *self._chat_dbs.values(), *self._day_dbs.values()]:
+            for db in [self._main, self._deliveries_db, *self._chat_dbs.values(),
+                       *self._day_dbs.values()]:
                 db.close()
 
 
@@ -543,6 +571,18 @@ def _article_from_doc(doc: Mapping[str, Any]) -> Article:
         original_title=doc.get("original_title", ""),
         original_summary=doc.get("original_summary", ""),
     )
+
+
+def _delivery_to_doc(delivery: Delivery) -> dict[str, Any]:
+    doc = asdict(delivery)
+    doc["chunks"], doc["keys"] = list(delivery.chunks), list(delivery.keys)
+    return doc
+
+
+def _delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
+    return Delivery(chat_id=int(doc["chat_id"]), local_date=str(doc["local_date"]),
+                    chunks=tuple(doc["chunks"]), keys=tuple(doc["keys"]),
+                    delivered=int(doc.get("delivered", 0)))
 
 
 def _time_or_none(text: str | None) -> datetime | None:

@@ -8,7 +8,10 @@ for a digest:
   inactive, settings kept, and gets no more digests until /start;
 * the network failed or Telegram still said 429 after the limiter's retries:
   a few more tries after growing pauses, then the digest waits for the next
-  check, going on from the first chunk not yet delivered (never resending one);
+  check, going on from the first chunk not yet delivered (never resending one:
+  a scheduled digest's messages and progress are kept in the store, so this
+  holds across a restart too; only a message in flight at a crash may repeat);
+  past the grace period it is given up with an error in the log;
 * Telegram rejected the message itself (another 400): logged as an error and
   the day's digest given up, since the same text would be rejected again.
 
@@ -26,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 
 from telegram import Bot, LinkPreviewOptions
 from telegram.constants import ParseMode
@@ -34,6 +37,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from digest.editions import Digest
 from digest.ingest import Clock
+from digest.models import Delivery
 from digest.store import Store
 
 log = logging.getLogger(__name__)
@@ -43,15 +47,6 @@ NETWORK_RETRIES = 3
 RETRY_PAUSE = 0.5  # seconds; doubles per try
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
-
-
-@dataclass(slots=True)
-class _Unfinished:
-    """A digest whose first `delivered` chunks went out before a failure."""
-
-    digest: Digest
-    local_date: str | None
-    delivered: int = 0
 
 
 class Courier:
@@ -64,7 +59,6 @@ class Courier:
         self._running = running
         self._slots = asyncio.Semaphore(concurrency)
         self._claimed: set[int] = set()
-        self._unfinished: dict[int, _Unfinished] = {}
 
     def claim(self, chat_id: int) -> bool:
         """Reserve the chat for one delivery; False while another one is under way."""
@@ -74,14 +68,22 @@ class Courier:
         return True
 
     def give_up(self, still_due: set[int]) -> list[int]:
-        """Forget the failed digests of chats no longer due (past the grace period), with an
-        error in the log: a digest is never dropped in silence. Returns those chats."""
-        expired = [c for c in self._unfinished if c not in still_due and c not in self._claimed]
-        for chat_id in expired:
-            pending = self._unfinished.pop(chat_id)
-            log.error("digest for chat %s of %s not delivered within the grace period; "
-                      "given up after %d of %d messages", chat_id, pending.local_date,
-                      pending.delivered, len(pending.digest.chunks))
+        """Forget the unfinished digests of chats no longer due (past the grace period),
+        with an error in the log: a digest is never dropped in silence. Returns those chats.
+
+        One already remembered as sent (a crash between that and forgetting its progress)
+        is forgotten quietly."""
+        expired = []
+        for chat_id, pending in self._store.deliveries().items():
+            if chat_id in still_due or chat_id in self._claimed:
+                continue
+            chat = self._store.chat(chat_id)
+            if chat is None or chat.last_digest < pending.local_date:
+                expired.append(chat_id)
+                log.error("digest for chat %s of %s not delivered within the grace period; "
+                          "given up after %d of %d messages", chat_id, pending.local_date,
+                          pending.delivered, len(pending.chunks))
+            self._store.drop_delivery(chat_id)
         return expired
 
     def release(self, chat_id: int) -> None:
@@ -93,42 +95,52 @@ class Courier:
         """Send a claimed chat its digest (composed when its turn comes, so it is fresh);
         True once all of it went out and it is remembered.
 
-        `local_date` marks a scheduled digest (it becomes the chat's last digest date); an
-        unfinished one for the same date is continued instead of composed anew.
+        `local_date` marks a scheduled digest: it becomes the chat's last digest date, and
+        its progress is kept durably, so after a failure or a restart the same digest goes
+        on from its first message not yet delivered.
         """
         try:
             async with self._slots:
                 if not self._running():
                     return False  # shutting down: it stays due and goes out after the restart
-                pending = self._unfinished.pop(chat_id, None)
+                if local_date is None:
+                    digest = compose()
+                    return await self._send(bot, Delivery(
+                        chat_id, "", tuple(digest.chunks), digest.keys), durable=False)
+                pending = self._store.deliveries().get(chat_id)
                 if pending is None or pending.local_date != local_date:
-                    pending = _Unfinished(compose(), local_date)
-                return await self._send(bot, chat_id, pending)
+                    digest = compose()
+                    pending = Delivery(chat_id, local_date, tuple(digest.chunks), digest.keys)
+                    await asyncio.to_thread(self._store.save_delivery, pending)
+                return await self._send(bot, pending, durable=True)
         finally:
             self.release(chat_id)
 
-    async def _send(self, bot: Bot, chat_id: int, pending: _Unfinished) -> bool:
-        chunks = pending.digest.chunks
+    async def _send(self, bot: Bot, pending: Delivery, *, durable: bool) -> bool:
+        chat_id, chunks = pending.chat_id, pending.chunks
         try:
             while pending.delivered < len(chunks):
                 await self._send_chunk(bot, chat_id, chunks[pending.delivered])
-                pending.delivered += 1
+                pending = replace(pending, delivered=pending.delivered + 1)
+                if durable and pending.delivered < len(chunks):  # the last: recorded below
+                    await asyncio.to_thread(self._store.save_delivery, pending)
         except (Forbidden, BadRequest) as exc:
             if isinstance(exc, Forbidden) or any(g in exc.message.lower() for g in _GONE):
                 self._store.update_chat(chat_id, active=False)
+                self._store.drop_delivery(chat_id)
                 log.info("chat %s is unreachable (%s); marked inactive", chat_id, exc.message)
                 return False
             log.error("Telegram rejected the digest for chat %s (%s); skipped for today",
                       chat_id, exc.message)
         except (NetworkError, RetryAfter) as exc:
-            if pending.local_date is not None:
-                self._unfinished[chat_id] = pending
             log.warning("digest for chat %s failed after %d of %d messages (%s); "
                         "it will be retried", chat_id, pending.delivered, len(chunks), exc)
             return False
         await asyncio.to_thread(
-            self._store.record_digest, chat_id, pending.digest.keys, self._clock(),
-            local_date=pending.local_date)
+            self._store.record_digest, chat_id, pending.keys, self._clock(),
+            local_date=pending.local_date or None)
+        if durable:
+            await asyncio.to_thread(self._store.drop_delivery, chat_id)
         return True
 
     async def _send_chunk(self, bot: Bot, chat_id: int, text: str) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from digest.compose import MAX_MESSAGE
 from digest.config import DigestConfig
-from digest.models import Chat
+from digest.models import Chat, Delivery
+from digest.store import Store
 from handlers import delivery
 from tests.e2e.conftest import CHECK_EVERY, RunningBot
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
@@ -249,3 +250,26 @@ async def test_a_digest_that_cannot_be_delivered_is_retried_then_given_up_loudly
     [record] = [r for r in caplog.records if "given up" in r.getMessage()]
     assert record.levelname == "ERROR"
     assert f"chat {CHAT} of 2026-11-25 not delivered" in record.getMessage()
+
+
+async def test_a_digest_cut_short_by_a_crash_goes_on_where_it_stopped(
+    bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer,
+) -> None:
+    """The store says: of a three-message digest for today, one went out before the crash."""
+    running = RunningBot(bot_api, tmp_path, feed_server)
+    running.clock.now = datetime(2026, 11, 25, 7, 40, tzinfo=UTC)
+    seed(running.config.storage.path, NEWS, [Chat(CHAT, countries=("JP",))])
+    store = Store(running.config.storage.path)
+    store.save_delivery(Delivery(CHAT, "2026-11-25", ("<b>one</b>", "<b>two</b>",
+                                                      "<b>three</b>"), ("story-key",), 1))
+    store.close()
+    await running.start()
+    try:
+        await delivered(running)
+        await settle(bot_api)
+        assert bot_api.sent_texts(CHAT) == ["two", "three"]  # not "one" again, nor a new one
+        assert running.store.chat(CHAT).last_digest == "2026-11-25"
+        assert running.store.sent_keys(CHAT) == {"story-key"}
+        assert running.store.deliveries() == {}
+    finally:
+        await running.stop()
