@@ -63,14 +63,6 @@ class DigestItem:
 
 
 @dataclass(frozen=True, slots=True)
-class CountrySection:
-    """The stories of one subscribed country; no items gives a "nothing new" line."""
-
-    country: str  # ISO 3166 alpha-2
-    items: tuple[DigestItem, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class Block:
     """A piece of a digest that is never cut, with its length as Telegram counts it
     (measured once: a block is packed into many chats' digests)."""
@@ -116,13 +108,9 @@ def nothing_new(country: str) -> RenderedSection:
         (Block.of(f"Nothing new from {_country_label(country)} since your last digest."),))
 
 
-def render_section(section: CountrySection) -> RenderedSection:
-    if not section.items:
-        return nothing_new(section.country)
-    return RenderedSection(
-        tuple(story_block(item, number, section.country)
-              for number, item in enumerate(section.items, 1)),
-        continued_block(section.country))
+def section(country: str, blocks: tuple[Block, ...]) -> RenderedSection:
+    """A country's section from its story blocks (see story_block); none: "nothing new"."""
+    return RenderedSection(blocks, continued_block(country)) if blocks else nothing_new(country)
 
 
 def pack_digest(sections: Sequence[RenderedSection], *, when: datetime) -> list[str]:
@@ -138,21 +126,6 @@ def pack_digest(sections: Sequence[RenderedSection], *, when: datetime) -> list[
         for block in rest:
             chunks.add(block, continued=section.continued)
     return chunks.finish()
-
-
-def render_digest(
-    sections: Sequence[CountrySection],
-    *,
-    when: datetime,
-    no_subscriptions_hint: bool = False,
-) -> list[str]:
-    """The digest as message chunks of at most MAX_MESSAGE characters each.
-
-    `when` is the digest's moment in the user's zone; its date heads the first chunk.
-    """
-    if no_subscriptions_hint:
-        return [NO_SUBSCRIPTIONS_HINT]
-    return pack_digest([render_section(s) for s in sections], when=when)
 
 
 def _header(when: datetime) -> str:

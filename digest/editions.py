@@ -22,10 +22,8 @@ from digest.compose import (
     NO_SUBSCRIPTIONS_HINT,
     Block,
     DigestItem,
-    RenderedSection,
-    continued_block,
-    nothing_new,
     pack_digest,
+    section,
     story_block,
 )
 from digest.ingest import Clock
@@ -95,10 +93,6 @@ class Edition:
             return DigestItem(article)
         return self._item(self._by_key[key], article)
 
-    def ranked(self, country: str) -> list[Story]:
-        """The country's stories, best first, before any chat's history is taken out."""
-        return [entry.story for entry in self._ranked_entries(country)]
-
     def compose(self, countries: Sequence[str], sent: frozenset[str], *, when: datetime,
                 per_country: int) -> Digest:
         """The digest of `countries` for a chat that was sent `sent` before.
@@ -119,8 +113,7 @@ class Edition:
                 seen.add(entry.story.key)  # a story covered by two chosen countries shows once
                 keys.extend(entry.keys)
                 blocks.append(self._block(country, entry, number))
-            sections.append(RenderedSection(tuple(blocks), continued_block(country))
-                            if blocks else nothing_new(country))
+            sections.append(section(country, tuple(blocks)))
         return Digest(pack_digest(sections, when=when), tuple(keys))
 
     def _ranked_entries(self, country: str) -> list[_Ranked]:

@@ -10,11 +10,12 @@ import pytest
 
 from digest.compose import (
     MAX_MESSAGE,
-    NO_SUBSCRIPTIONS_HINT,
-    CountrySection,
     DigestItem,
-    render_digest,
+    RenderedSection,
+    pack_digest,
     render_story,
+    section,
+    story_block,
 )
 from digest.models import Article
 from digest.summarize import summarize
@@ -194,18 +195,23 @@ def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         render_story(DigestItem(article()), now=datetime(2026, 11, 25, 6, 0))  # noqa: DTZ001
     with pytest.raises(ValueError, match="aware"):
-        render_digest([], when=datetime(2026, 11, 25, 6, 0))  # noqa: DTZ001
+        pack_digest([], when=datetime(2026, 11, 25, 6, 0))  # noqa: DTZ001
 
 
 # --- the digest -------------------------------------------------------------------------
 
 
+def country(code: str, items: tuple[DigestItem, ...]) -> RenderedSection:
+    """A section as editions build it: numbered story blocks, or "nothing new"."""
+    return section(code, tuple(story_block(item, n, code) for n, item in enumerate(items, 1)))
+
+
 def test_digest_layout() -> None:
     sections = [
-        CountrySection("JP", (DigestItem(article(url="https://nhk.example/1")),)),
-        CountrySection("BR", ()),
+        country("JP", (DigestItem(article(url="https://nhk.example/1")),)),
+        country("BR", ()),
     ]
-    assert render_digest(sections, when=WHEN) == [
+    assert pack_digest(sections, when=WHEN) == [
         "<b>Your news digest</b> — Wednesday 25 November\n\n"
         "🇯🇵 <b>Japan</b>\n\n"
         '1. <b><a href="https://nhk.example/1">Cabinet approves budget</a></b>\n'
@@ -217,22 +223,15 @@ def test_digest_layout() -> None:
 
 def test_header_date_is_the_users_date() -> None:
     late = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)
-    tokyo = render_digest([], when=late.astimezone(ZoneInfo("Asia/Tokyo")))[0]
+    tokyo = pack_digest([], when=late.astimezone(ZoneInfo("Asia/Tokyo")))[0]
     assert tokyo.startswith("<b>Your news digest</b> — Thursday 26 November\n")
-    new_york = render_digest([], when=late.astimezone(ZoneInfo("America/New_York")))[0]
+    new_york = pack_digest([], when=late.astimezone(ZoneInfo("America/New_York")))[0]
     assert new_york.startswith("<b>Your news digest</b> — Wednesday 25 November\n")
 
 
 def test_nothing_new_line() -> None:
-    [message] = render_digest([CountrySection("JP", ())], when=WHEN)
+    [message] = pack_digest([country("JP", ())], when=WHEN)
     assert message.splitlines()[-1] == "Nothing new from 🇯🇵 Japan since your last digest."
-
-
-def test_no_subscriptions_hint_is_the_only_message() -> None:
-    sections = [CountrySection("JP", (DigestItem(article()),))]
-    messages = render_digest(sections, when=WHEN, no_subscriptions_hint=True)
-    assert messages == [NO_SUBSCRIPTIONS_HINT]
-    assert "You have no countries yet: send /subscribe Japan, Brazil" in messages[0]
 
 
 def _story_articles(country: str, count: int) -> tuple[DigestItem, ...]:
@@ -255,11 +254,11 @@ def _story_articles(country: str, count: int) -> tuple[DigestItem, ...]:
 
 def test_sixty_stories_split_between_stories_into_well_formed_chunks() -> None:
     sections = [
-        CountrySection("JP", _story_articles("JP", 40)),
-        CountrySection("DE", ()),
-        CountrySection("BR", _story_articles("BR", 20)),
+        country("JP", _story_articles("JP", 40)),
+        country("DE", ()),
+        country("BR", _story_articles("BR", 20)),
     ]
-    chunks = render_digest(sections, when=WHEN)
+    chunks = pack_digest(sections, when=WHEN)
     assert len(chunks) >= 4
     for chunk in chunks:
         assert len(chunk) <= MAX_MESSAGE
@@ -294,7 +293,7 @@ def test_story_too_long_for_a_message_loses_summary_not_html() -> None:
     assert len(full) > MAX_MESSAGE - 80  # does not fit in a digest with its headers
     assert len(render_story(replace(item, lead=replace(lead, summary="")))) < MAX_MESSAGE - 100
 
-    [chunk] = render_digest([CountrySection("JP", (item,))], when=WHEN)
+    [chunk] = pack_digest([country("JP", (item,))], when=WHEN)
     assert len(chunk) <= MAX_MESSAGE
     html = parsed(chunk)
     assert html.hrefs == [lead.url, *(take.url for take in takes)]  # every link intact
@@ -308,7 +307,7 @@ def test_absurd_title_and_links_still_fit() -> None:
     takes = tuple(
         article("T", f"O{k}" * 400, "CN", url="https://y.example/" * 200) for k in range(9)
     )
-    for chunk in render_digest([CountrySection("JP", (DigestItem(lead, takes),) * 3)], when=WHEN):
+    for chunk in pack_digest([country("JP", (DigestItem(lead, takes),) * 3)], when=WHEN):
         assert len(chunk) <= MAX_MESSAGE
         parsed(chunk)
         assert "&amp;…</b>\n" in chunk  # the headline was shortened as text, then escaped
