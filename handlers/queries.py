@@ -123,7 +123,8 @@ async def inline_query(update: Update, context: NewsContext) -> None:
         for article in page
     ]
     more = len(found) > offset + INLINE_PAGE
-    await inline.answer(results, cache_time=INLINE_CACHE_SECONDS,
+    # Personal: the posted story shows times in the asking user's zone.
+    await inline.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True,
                         next_offset=str(offset + INLINE_PAGE) if more else "")
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from handlers.queries import INLINE_PAGE
 from tests.e2e.conftest import RunningBot, button_labels
-from tests.e2e.news import NEWS
+from tests.e2e.fake_bot_api import FakeBotAPI
+from tests.e2e.news import NEWS, NOON, article, seed
+from tests.feed_server import FeedServer
 
 CHAT = 6006
 FOLHA, TOKYO_WIRE, JAPAN_DAILY = NEWS[2], NEWS[1], NEWS[0]
@@ -95,3 +100,32 @@ async def test_inline_query_lists_matching_stories(news_bot: RunningBot) -> None
     assert posted["parse_mode"] == "HTML"
     assert FOLHA.url in posted["message_text"]
     assert call.params.get("next_offset", "") == ""
+    assert call.params["is_personal"] is True  # times in the user's zone
+    assert call.params["cache_time"] == 60
+
+
+async def test_inline_results_come_in_pages(
+    bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer,
+) -> None:
+    running = RunningBot(bot_api, tmp_path, feed_server)
+    running.clock.now = NOON
+    seed(running.config.storage.path, [
+        article(f"Rare earth report number {n}", "Japan Daily", "JP", n / 10 + 1)
+        for n in range(INLINE_PAGE + 5)])
+    await running.start()
+    try:
+        bot_api.push_inline_query(CHAT, "rare earths")
+        first = await bot_api.wait_for_async("answerInlineQuery")
+        assert len(first.params["results"]) == INLINE_PAGE
+        assert first.params["next_offset"] == str(INLINE_PAGE)
+
+        bot_api.push_inline_query(CHAT, "rare earths", offset=first.params["next_offset"])
+        second = await bot_api.wait_for_async(
+            "answerInlineQuery", lambda c: c.params["inline_query_id"]
+            != first.params["inline_query_id"])
+        assert len(second.params["results"]) == 5
+        assert second.params.get("next_offset", "") == ""
+        ids = [r["id"] for call in (first, second) for r in call.params["results"]]
+        assert len(set(ids)) == INLINE_PAGE + 5  # no story twice across pages
+    finally:
+        await running.stop()
