@@ -7,7 +7,8 @@ of the end-to-end tests, which answers sendMessage with 429 beyond 30 messages i
 rolling second, as Telegram does. A temporary store holds a few short articles from two
 countries and N chats (2,000 by default), all subscribed and due at the default 07:30 UTC;
 each digest is one message. The bot's clock is set just after 07:30 and the digest check
-runs every 0.2 s, then the fake's calls are polled until every chat has its digest.
+runs every 0.05 s (as the end-to-end tests run the bot), then the fake's calls are
+polled until every chat has its digest.
 
 Reported:
 
@@ -18,7 +19,7 @@ Reported:
 2. Exactly once: chats with exactly one digest (all of them), with none, with more.
 3. Answers to others during delivery: a user outside the digest run sends /mysubs a few
    times while digests go out; the longest wait for the bot's reply.
-4. What the bot logged: retries after 429 by the rate limiter, digests given up by it,
+4. What the bot logged: pauses after 429 by the rate limiter, requests given up by it,
    and digests the Courier left for a later check.
 """
 
@@ -32,23 +33,17 @@ import os
 import tempfile
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from telegram.ext import Application
-
-from bot import build_application
-from digest.config import Config, DigestConfig, SourcesConfig, StorageConfig, TelegramConfig
-from digest.models import Article, Chat
-from digest.sources import load_catalog
-from digest.store import Store
+from digest.models import Chat
+from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
+from tests.e2e.news import article, seed
 from tests.feed_server import FeedServer
 
-TOKEN = "123456:BENCH-token"
 LIMIT = 30  # messages per rolling second, Telegram's overall limit for a bot
 TARGET = 0.9
-CHECK_EVERY = timedelta(seconds=0.2)
 NOW = datetime(2026, 11, 25, 7, 30, 5, tzinfo=UTC)  # just after the default 07:30 UTC
 FIRST_CHAT = 100_001
 USER = 7  # writes to the bot during delivery; not among the digest chats
@@ -57,39 +52,11 @@ PROBE_EVERY = 3.0  # seconds between /mysubs probes
 SETTLE = 3.0  # seconds to wait after the last digest, to see any duplicate
 DIGEST_PREFIX = "Your news digest"
 
-CATALOG = """
-[[source]]
-name = "Japan Daily"
-country = "JP"
-feed = "{base}/jp.xml"
-language = "en"
-
-[[source]]
-name = "Folha"
-country = "BR"
-feed = "{base}/br.xml"
-language = "pt"
-"""
-
-
-def article(title: str, source: str, country: str, hours_ago: float) -> Article:
-    slug = "-".join(title.lower().split())
-    return Article(
-        url=f"https://{source.lower().replace(' ', '')}.example/{slug}",
-        title=title,
-        summary=f"{title}. Officials gave details.",
-        published=NOW - timedelta(hours=hours_ago),
-        source=source,
-        country=country,
-        language="en",
-    )
-
-
 ARTICLES = [
-    article("Japan raises rare earth export quotas", "Japan Daily", "JP", 5),
-    article("Typhoon nears Okinawa and closes schools", "Japan Daily", "JP", 3),
-    article("Brazil central bank holds rates", "Folha", "BR", 4),
-    article("Amazon fires fall for a third year", "Folha", "BR", 2),
+    article("Japan raises rare earth export quotas", "Japan Daily", "JP", 5, now=NOW),
+    article("Typhoon nears Okinawa and closes schools", "Japan Daily", "JP", 3, now=NOW),
+    article("Brazil central bank holds rates", "Folha", "BR", 4, now=NOW),
+    article("Amazon fires fall for a third year", "Folha", "BR", 2, now=NOW),
 ]
 
 
@@ -119,27 +86,6 @@ class LogCounter(logging.Handler):
     def count(self, logger: str, starts: str) -> int:
         return sum(n for (name, _, words), n in self.counts.items()
                    if name.startswith(logger) and words.startswith(starts))
-
-
-async def start(config: Config, clock) -> Application:
-    """As the end-to-end tests start the bot: the real Application, long-polling the fake."""
-    application = build_application(config, Store(config.storage.path),
-                                    load_catalog(config.sources.catalog), clock=clock,
-                                    check_every=CHECK_EVERY)
-    await application.initialize()
-    if application.post_init:
-        await application.post_init(application)
-    await application.start()
-    await application.updater.start_polling(timeout=1, poll_interval=0)
-    return application
-
-
-async def stop(application: Application) -> None:
-    await application.updater.stop()
-    await application.stop()
-    await application.shutdown()
-    if application.post_shutdown:
-        await application.post_shutdown(application)
 
 
 def digest_counts(api: FakeBotAPI) -> tuple[Counter[int], list[Call]]:
@@ -177,21 +123,11 @@ async def run(count: int, wait: float) -> None:
 
     feeds = FeedServer().start()  # no routes: the ingestion pass finds nothing new
     with tempfile.TemporaryDirectory() as folder, FakeBotAPI() as api:
-        catalog = Path(folder) / "catalog.toml"
-        catalog.write_text(CATALOG.format(base=feeds.base))
-        config = Config(
-            telegram=TelegramConfig(token=TOKEN, base_url=api.base_url),
-            storage=StorageConfig(path=str(Path(folder) / "store.json")),
-            sources=SourcesConfig(catalog=str(catalog)),
-            digest=DigestConfig(),
-        )
-        store = Store(config.storage.path)
-        store.add_articles(ARTICLES)
-        store.save_chats(chats(count))
-        store.close()
-
+        bot = RunningBot(api, Path(folder), feeds)  # as the end-to-end tests run it
+        bot.clock.now = NOW
+        seed(bot.config.storage.path, ARTICLES, chats(count))
         api.rate_limit(LIMIT)
-        application = await start(config, lambda: NOW)
+        await bot.start()
         stop_probing = asyncio.Event()
         probes: asyncio.Task[list[float]] | None = None
         deadline = time.monotonic() + wait
@@ -210,7 +146,7 @@ async def run(count: int, wait: float) -> None:
             sends = api.calls("sendMessage")
         finally:
             stop_probing.set()
-            await stop(application)
+            await bot.stop()
             feeds.stop()
         server_errors = api.server_errors
 
@@ -249,8 +185,8 @@ async def run(count: int, wait: float) -> None:
         print(f"answers during delivery: {len(latencies)} /mysubs from another chat, reply "
               f"latency max {max(latencies) * 1000:.0f} ms, "
               f"median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms")
-    print(f"bot log: {logs.count('telegram.ext', 'Rate limit hit. Retrying')} limiter retries "
-          f"after 429, {logs.count('telegram.ext', 'Rate limit hit after')} requests given up "
+    print(f"bot log: {logs.count('handlers.ratelimit', 'rate limit hit;')} pauses after 429, "
+          f"{logs.count('handlers.ratelimit', 'rate limit hit after')} requests given up "
           f"by the limiter, {logs.count('handlers.delivery', 'digest for chat')} digests "
           f"left for a later check, {logs.errors} error records")
     if server_errors:
