@@ -9,6 +9,7 @@ instead of string keys and casts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import tzinfo
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
@@ -16,6 +17,7 @@ from digest.config import Config
 from digest.editions import Editions
 from digest.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
+from digest.schedule import zone_of
 from digest.search import SearchIndex
 from digest.store import Store
 from digest.subscriptions import Coverage
@@ -35,6 +37,14 @@ class BotData:
     ingestor: Ingestor | None = None  # set in post_init, once the HTTP client exists
     translations: Translations | None = None  # likewise; None when translation is off
     clock: Clock = utc_now  # tests drive schedules with a fake clock
+
+    def zone_name(self, chat_id: int) -> str:
+        """The chat's time zone as it set it, else the configured default."""
+        chat = self.store.chat(chat_id)
+        return (chat.timezone if chat else "") or self.config.digest.timezone
+
+    def zone(self, chat_id: int) -> tzinfo:
+        return zone_of(self.zone_name(chat_id))
 
 
 NewsContext = CallbackContext[ExtBot[None], dict, dict, BotData]

@@ -8,7 +8,6 @@ from datetime import datetime
 from telegram import Update
 
 from digest.editions import Digest, Edition
-from digest.schedule import zone_of
 from handlers.context import BotData, NewsContext
 from handlers.subscriptions import current_chat
 
@@ -21,10 +20,8 @@ def composer(data: BotData, edition: Edition, chat_id: int, now: datetime
 
     def compose() -> Digest:
         chat = data.store.chat(chat_id)
-        countries = chat.countries if chat else ()
-        zone = (chat.timezone if chat else "") or settings.timezone
-        return edition.compose(countries, data.store.sent_keys(chat_id),
-                               when=now.astimezone(zone_of(zone)),
+        return edition.compose(chat.countries if chat else (), data.store.sent_keys(chat_id),
+                               when=now.astimezone(data.zone(chat_id)),
                                per_country=settings.stories_per_country)
 
     return compose

@@ -22,7 +22,6 @@ from telegram.constants import ParseMode
 from digest.compose import render_story
 from digest.countries import by_code
 from digest.models import Article
-from digest.schedule import zone_of
 from digest.search import Query, parse_query
 from digest.summarize import summarize
 from digest.text import shorten
@@ -66,7 +65,7 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
         return
     chat_id = update.effective_chat.id
     message = await update.effective_message.reply_text(
-        await answer_text(context, query, found, 0, chat_zone(context, chat_id)),
+        await answer_text(context, query, found, 0, context.bot_data.zone(chat_id)),
         parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
         reply_markup=pager(0, len(found)))
     remember(context, message.message_id, query)
@@ -87,7 +86,7 @@ async def page_button(update: Update, context: NewsContext) -> None:
         return
     await button.edit_message_text(
         await answer_text(context, query, found, position,
-                          chat_zone(context, update.effective_chat.id)),
+                          context.bot_data.zone(update.effective_chat.id)),
         parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
         reply_markup=pager(position, len(found)))
 
@@ -109,7 +108,7 @@ async def inline_query(update: Update, context: NewsContext) -> None:
     found = context.bot_data.index.search(query, limit=offset + INLINE_PAGE + 1)
     page = found[offset: offset + INLINE_PAGE]
     edition = await context.bot_data.editions.current()
-    zone = chat_zone(context, inline.from_user.id)
+    zone = context.bot_data.zone(inline.from_user.id)
     results = [
         InlineQueryResultArticle(
             id=article.id,
@@ -175,11 +174,6 @@ def remember(context: NewsContext, message_id: int, query: Query) -> None:
     queries[message_id] = query
     while len(queries) > KEPT_QUERIES:
         del queries[next(iter(queries))]  # the oldest answer's buttons stop working
-
-
-def chat_zone(context: NewsContext, chat_id: int) -> tzinfo:
-    chat = context.bot_data.store.chat(chat_id)
-    return zone_of((chat.timezone if chat else "") or context.bot_data.config.digest.timezone)
 
 
 def _position(data: object) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ParseMode
 
-from digest.schedule import parse_time_of_day, parse_timezone, zone_of
+from digest.schedule import parse_time_of_day, parse_timezone
 from handlers.context import NewsContext
 from handlers.replies import clip, esc
 from handlers.subscriptions import current_chat
@@ -13,11 +13,11 @@ from handlers.subscriptions import current_chat
 
 def schedule_line(context: NewsContext, chat_id: int) -> str:
     """'07:30 (Asia/Tokyo), now 15:02 there': times are shown in the chat's own zone."""
-    defaults = context.bot_data.config.digest
+    data = context.bot_data
     chat = current_chat(context, chat_id)
-    zone = chat.timezone or defaults.timezone
-    now = context.bot_data.clock().astimezone(zone_of(zone)).strftime("%H:%M")
-    return f"{chat.digest_time or defaults.time} ({esc(zone)}; it is {now} there now)"
+    now = data.clock().astimezone(data.zone(chat_id)).strftime("%H:%M")
+    return (f"{chat.digest_time or data.config.digest.time} ({esc(data.zone_name(chat_id))}; "
+            f"it is {now} there now)")
 
 
 async def _set_schedule(update: Update, context: NewsContext, value: str | None,

@@ -160,7 +160,7 @@ def settings_text(chat: Chat, context: NewsContext) -> str:
         return "You have no countries yet. Send /subscribe to pick some."
     lines = [f"{c.flag} {esc(c.name)}" for c in countries]
     when = chat.digest_time or defaults.time
-    zone = chat.timezone or defaults.timezone
+    zone = context.bot_data.zone_name(chat.chat_id)
     state = " (paused)" if chat.paused else ""
     return ("Your countries:\n" + "\n".join(lines)
             + f"\n\nDigest every day at {when} ({esc(zone)}){state}.")
