@@ -495,6 +495,9 @@ class Store:
         with self._lock:
             return dict(self._deliveries)
 
+    def delivery(self, chat_id: int) -> Delivery | None:
+        return self._deliveries.get(chat_id)
+
     def save_delivery(self, delivery: Delivery) -> None:
         """Remember a digest's progress durably (before its first message, after each)."""
         with self._lock:

@@ -107,7 +107,7 @@ class Courier:
                     digest = compose()
                     return await self._send(bot, Delivery(
                         chat_id, "", tuple(digest.chunks), digest.keys), durable=False)
-                pending = self._store.deliveries().get(chat_id)
+                pending = self._store.delivery(chat_id)
                 if pending is None or pending.local_date != local_date:
                     digest = compose()
                     pending = Delivery(chat_id, local_date, tuple(digest.chunks), digest.keys)
