@@ -26,7 +26,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 
@@ -148,20 +149,17 @@ class ChatRateLimiter(BaseRateLimiter[int]):
             if loop.time() >= self._pause_until:
                 return
 
-    @contextlib.asynccontextmanager
-    async def _chat_limit(self, chat_id: object, endpoint: str) -> AsyncIterator[None]:
+    def _chat_limit(self, chat_id: object, endpoint: str) -> AbstractAsyncContextManager[Any]:
+        """The chat's bucket: a private chat's for new messages, a group's for anything;
+        no limit otherwise."""
         private = private_chat_id(chat_id)
         if private is not None:
             rate, period = self._private_rate
             if rate and period and posts_message(endpoint):
-                async with _bucket(self._private_limiters, private, rate, period):
-                    yield
-                    return
+                return _bucket(self._private_limiters, private, rate, period)
         elif chat_id is not None and self._group_rate[0] and self._group_rate[1]:
-            async with _bucket(self._group_limiters, chat_id, *self._group_rate):
-                yield
-                return
-        yield
+            return _bucket(self._group_limiters, chat_id, *self._group_rate)
+        return contextlib.nullcontext()
 
 
 def _bucket(buckets: dict[Any, AsyncLimiter], key: Any, rate: float, period: float
