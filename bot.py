@@ -172,7 +172,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="run (default): the bot; console: try it in this terminal with "
                         "sample news, no token needed; ingest: one ingestion pass; "
                         "sources: the catalog and feed health")
+    parser.add_argument("--repair", action="store_true", help="with run or ingest: move "
+                        "damaged store files aside (kept) and say what was lost, instead of "
+                        "refusing to start")
     args = parser.parse_args(argv)
+    if args.repair and args.command not in ("run", "ingest"):
+        parser.error("--repair works with run and ingest, which may write the store")
     try:
         config = load_config(args.config)
         if args.command == "console":
@@ -183,13 +188,18 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run" and not config.token:
             print(NO_TOKEN, file=sys.stderr)
             return EXIT_USAGE
-        store = Store(config.storage.path)
+        # Damaged records are logged while the store loads.
+        configure_logging(config.logging.level, config.token)
+        # `sources` only reads: no writer lock, and the running bot's files are left alone.
+        store = Store(config.storage.path, read_only=args.command == "sources",
+                      repair=args.repair)
     except (ConfigError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
-    configure_logging(config.logging.level, config.token)
+    for repaired in store.repairs:
+        print(f"repaired: {repaired}", file=sys.stderr)
     # Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
