@@ -45,10 +45,8 @@ may write articles from a worker thread while the chat layer writes chats.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -62,17 +60,21 @@ from tinydb.table import Document
 
 from digest.models import Article, Chat, Delivery, FeedState, article_id
 from digest.store_files import (
+    MANIFEST,
     AtomicJSONStorage,
     DamagedFile,
     StoreError,
     StoreInUse,
     WriterLock,
     atomic_write,
+    data_files,
     dump_json,
     read_data_file,
+    read_manifest,
     remove_interrupted_writes,
     set_aside,
     what_is_lost,
+    write_manifest,
 )
 from digest.store_records import (
     BadRecord,
@@ -101,40 +103,11 @@ CHAT_SHARDS = 128
 # still in the window until 23:59 today).
 SENT_DAYS = 3
 
-MANIFEST = "manifest.json"
 DELIVERIES = "deliveries.json"
-_DATA_FILE = re.compile(r"chats-\d{3}\.json|articles-\d{4}-\d{2}-\d{2}\.json|deliveries\.json")
 
 
 class DamagedRecord(StoreError):
     """A write to a chat whose stored record is damaged: it is kept as it is, not replaced."""
-
-
-def data_files(folder: Path) -> set[str]:
-    """Names of the data files (chat shards, article days, deliveries) in the folder."""
-    if not folder.is_dir():
-        return set()
-    return {file.name for file in folder.iterdir() if _DATA_FILE.fullmatch(file.name)}
-
-
-def read_manifest(folder: Path) -> set[str] | None:
-    """The data files the store says exist; None if there is no manifest."""
-    path = folder / MANIFEST
-    try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        return None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DamagedFile(path, f"not valid JSON ({exc})") from None
-    files = data.get("files") if isinstance(data, dict) else None
-    if not isinstance(files, list) or not all(
-            isinstance(name, str) and _DATA_FILE.fullmatch(name) for name in files):
-        raise DamagedFile(path, 'not {"files": [data file names]}')
-    return set(files)
-
-
-def write_manifest(folder: Path, files: Iterable[str]) -> None:
-    atomic_write(folder / MANIFEST, dump_json({"files": sorted(files)}))
 
 
 # -- migrations -----------------------------------------------------------------------------
@@ -214,8 +187,7 @@ class Store:
         self._articles: dict[str, Article] = {}
         self._title_keys: set[tuple[str, str]] = set()
         self._feeds: dict[str, FeedState] = dict(
-            self._valid(self.path, "feed", self._main.table("feeds").all(),
-                        lambda doc: (doc["feed"], feed_state_from_doc(doc))))
+            self._valid(self.path, "feed", self._main.table("feeds").all(), feed_state_from_doc))
         # Digests being sent: a file of their own, small (a few at a time) and written per
         # message sent, so progress costs little.
         self._deliveries_db = self._open_db(self.folder / DELIVERIES, ("deliveries",))
@@ -269,16 +241,12 @@ class Store:
             listed = read_manifest(self.folder)
         except DamagedFile as damage:
             self._survive(damage)
-            listed = None
+            listed = data_files(self.folder)  # rebuilt from the files present
         present = data_files(self.folder)
         if listed is None:
-            if present and manifest.exists():  # set aside just now
-                listed = set(present)
-            elif present:
+            if present:
                 self._survive(DamagedFile(manifest, "missing, but the folder holds data files"))
-                listed = set(present)
-            else:
-                listed = set()
+            listed = present
         for name in sorted(listed - present):
             if self.read_only and name not in (read_manifest(self.folder) or set()):
                 continue  # old articles the writer deleted while this process was reading
@@ -310,10 +278,10 @@ class Store:
     def _check_schema(self) -> None:
         meta = self._main.table("meta")
         docs = meta.all()
-        if docs and not (isinstance(docs[0].get("schema"), int) and docs[0]["schema"] >= 1):
+        schema = docs[0].get("schema") if docs else None
+        if docs and (not isinstance(schema, int) or isinstance(schema, bool) or schema < 1):
             self._survive(DamagedFile(self.path, f"meta record {docs[0].doc_id}: field "
-                                      f"'schema' is {docs[0].get('schema')!r}, expected a "
-                                      "version number"))
+                                      f"'schema' is {schema!r}, expected a version number"))
             self._main = self._open_db(self.path, ("meta", "feeds"), listed=False)
             docs = []
         if not docs:

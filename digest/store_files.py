@@ -18,7 +18,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -26,6 +26,8 @@ from typing import IO, Any
 from tinydb.storages import Storage
 
 LOCK_NAME = "writer.lock"
+MANIFEST = "manifest.json"
+DATA_FILE = re.compile(r"chats-\d{3}\.json|articles-\d{4}-\d{2}-\d{2}\.json|deliveries\.json")
 
 
 class StoreError(Exception):
@@ -78,6 +80,33 @@ def read_data_file(path: Path, tables: tuple[str, ...]) -> dict[str, Any] | None
     return data
 
 
+def data_files(folder: Path) -> set[str]:
+    """Names of the data files (chat shards, article days, deliveries) in the folder."""
+    if not folder.is_dir():
+        return set()
+    return {file.name for file in folder.iterdir() if DATA_FILE.fullmatch(file.name)}
+
+
+def read_manifest(folder: Path) -> set[str] | None:
+    """The data files the store says exist; None if there is no manifest."""
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DamagedFile(path, f"not valid JSON ({exc})") from None
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list) or not all(
+            isinstance(name, str) and DATA_FILE.fullmatch(name) for name in files):
+        raise DamagedFile(path, 'not {"files": [data file names]}')
+    return set(files)
+
+
+def write_manifest(folder: Path, files: Iterable[str]) -> None:
+    atomic_write(folder / MANIFEST, dump_json({"files": sorted(files)}))
+
+
 def set_aside(path: Path) -> Path:
     """Move a damaged file out of the store's way, beside it, with a suffix that says why."""
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -112,8 +141,10 @@ def what_is_lost(path: Path) -> str:
                 "(the next passes fetch what the feeds still list)")
     if path.name == "deliveries.json":
         return "the digests being sent (they are composed again when due)"
-    return ("the feed states (conditional requests and back-off start afresh) and the list "
-            "of data files (rebuilt from the files present)")
+    if path.name == MANIFEST:
+        return ("nothing of the data: the list is rebuilt from the data files present (one "
+                "lost before it was rebuilt goes unnoticed)")
+    return "the feed states (conditional requests and back-off start afresh)"
 
 
 def atomic_write(path: Path, text: str) -> None:

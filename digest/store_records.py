@@ -188,9 +188,10 @@ def feed_state_to_doc(feed: str, state: FeedState) -> dict[str, Any]:
     return {"feed": feed, **doc}
 
 
-def feed_state_from_doc(doc: Mapping[str, Any]) -> FeedState:
+def feed_state_from_doc(doc: Mapping[str, Any]) -> tuple[str, FeedState]:
+    """The feed's URL and its state."""
     check(doc, FEED_FIELDS, ("feed",))
-    return FeedState(
+    return doc["feed"], FeedState(
         etag=doc.get("etag", ""),
         last_modified=doc.get("last_modified", ""),
         last_success=_time_or_none(doc.get("last_success")),

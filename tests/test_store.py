@@ -10,7 +10,7 @@ import pytest
 from digest import store as store_module
 from digest import store_files
 from digest.models import Article, Chat, FeedState
-from digest.store import Store, StoreError
+from digest.store import DamagedFile, DamagedRecord, Store, StoreError, StoreInUse
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -151,7 +151,7 @@ def test_a_pass_writes_each_touched_day_once(path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(store_files, "atomic_write",
                         lambda p, text: (written.append(p), real_write(p, text)))
     store.add_articles([article(n, day=n % 2) for n in range(100)])
-    assert len(written) == 2
+    assert len([file for file in written if file.name.startswith("articles-")]) == 2
 
 
 def test_articles_newest_first_and_since(path: Path) -> None:
@@ -315,3 +315,145 @@ def test_replaced_articles_are_rewritten_and_still_deduplicated(path: Path) -> N
     assert reopened.articles() == [translated]
     # The outlet's own title still identifies it, whatever the translation says.
     assert reopened.add_articles([replace(original, url="https://elsewhere.example/x")]) == []
+
+
+# -- one writer, read-only readers, damage ---------------------------------------------------
+
+
+def test_one_writer_at_a_time_and_readers_beside_it(path: Path) -> None:
+    writer = Store(path)
+    writer.update_chat(1, countries=("JP",))
+    with pytest.raises(StoreInUse, match="in use by another process"):
+        Store(path)
+    reader = Store(path, read_only=True)
+    assert reader.chat(1) == Chat(1, countries=("JP",))
+    with pytest.raises(StoreError, match="read-only"):
+        reader.update_chat(2, countries=("BR",))
+    writer.close()
+    Store(path).close()  # closing let go of the lock
+
+
+def test_a_reader_creates_nothing_and_leaves_temporary_files_to_the_writer(
+    path: Path,
+) -> None:
+    assert Store(path, read_only=True).chat_count() == 0
+    assert not path.parent.exists()
+
+    writer = Store(path)
+    writer.update_chat(1, countries=("JP",))
+    writer.close()
+    in_flight = path.with_name("newsbot.json.d") / ".chats-001.json.x1y2.tmp"
+    in_flight.write_text("{}")
+    Store(path, read_only=True).close()
+    assert in_flight.exists()
+    Store(path).close()  # the writer's own start clears what a crash left
+    assert not in_flight.exists()
+
+
+def manifest(path: Path) -> list[str]:
+    return json.loads((path.with_name("newsbot.json.d") / "manifest.json").read_text())["files"]
+
+
+def test_the_manifest_lists_data_files_as_they_come_and_go(path: Path) -> None:
+    store = Store(path)
+    store.add_articles([article(1, day=0), article(2, day=3)])
+    store.update_chat(1, countries=("JP",))
+    assert manifest(path) == ["articles-2026-11-22.json", "articles-2026-11-25.json",
+                              "chats-001.json"]
+    store.prune_articles(NOW - timedelta(days=1))
+    assert manifest(path) == ["articles-2026-11-25.json", "chats-001.json"]
+    store.close()
+
+
+def test_a_file_written_but_not_yet_listed_is_adopted(path: Path) -> None:
+    """A crash between a new shard's first write and the manifest's update."""
+    store = Store(path)
+    store.update_chat(1, countries=("JP",))
+    store.close()
+    files = path.with_name("newsbot.json.d")
+    (files / "manifest.json").write_text('{"files": []}')
+    assert Store(path).chat(1) == Chat(1, countries=("JP",))
+    assert manifest(path) == ["chats-001.json"]
+
+
+def test_a_lost_file_is_refused_and_repair_says_what_is_gone(path: Path) -> None:
+    store = Store(path)
+    store.save_chats([Chat(1, countries=("JP",)), Chat(2, countries=("BR",))])
+    store.close()
+    shard = path.with_name("newsbot.json.d") / "chats-001.json"
+    shard.unlink()
+    for read_only in (False, True):
+        with pytest.raises(DamagedFile, match="listed in the store's manifest"):
+            Store(path, read_only=read_only)
+    repaired = Store(path, repair=True)
+    [report] = repaired.repairs
+    assert report.startswith(f"{shard}: listed")
+    assert repaired.chats() == [Chat(2, countries=("BR",))]
+    repaired.close()
+    assert Store(path, read_only=True).chat_count() == 1  # no longer listed
+
+
+@pytest.mark.parametrize("damage", ["manifest", "main file"])
+def test_a_damaged_main_file_or_manifest_is_set_aside_by_repair(path: Path, damage: str) -> None:
+    store = Store(path)
+    store.update_chat(1, countries=("JP",))
+    store.save_feed_states({"https://a.example/rss": FeedState(failures=1)})
+    store.close()
+    damaged = path if damage == "main file" else path.with_name("newsbot.json.d") / "manifest.json"
+    damaged.write_text("{")
+    with pytest.raises(DamagedFile, match="not valid JSON"):
+        Store(path)
+    repaired = Store(path, repair=True)
+    [report] = repaired.repairs
+    assert "moved to" in report
+    assert repaired.chat(1) == Chat(1, countries=("JP",))
+    lost_feeds = damage == "main file"
+    assert (repaired.feed_state("https://a.example/rss") == FeedState()) is lost_feeds
+    assert "feed states" in report if lost_feeds else "nothing of the data" in report
+    repaired.close()
+    assert [aside.read_text() for aside in damaged.parent.glob(damaged.name + ".damaged-*")
+            ] == ["{"]
+    Store(path).close()
+
+
+def test_a_missing_main_file_beside_data_is_refused(path: Path) -> None:
+    store = Store(path)
+    store.update_chat(1, countries=("JP",))
+    store.close()
+    path.unlink()
+    with pytest.raises(DamagedFile, match="missing, but"):
+        Store(path)
+
+
+def test_damaged_records_are_left_out_and_kept(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(path)
+    store.save_chats([Chat(1, countries=("JP",)), Chat(129, countries=("BR",))])
+    store.add_articles([article(1), article(2)])
+    store.save_feed_states({"https://a.example/rss": FeedState(failures=1)})
+    store.close()
+    folder = path.with_name("newsbot.json.d")
+    shard, day = folder / "chats-001.json", folder / "articles-2026-11-25.json"
+    for file, table, key, field, value in [(shard, "chats", "2", "paused", "false"),
+                                           (day, "articles", "1", "published", "yesterday"),
+                                           (path, "feeds", "1", "failures", "1")]:
+        data = json.loads(file.read_text())
+        data[table][key][field] = value
+        file.write_text(json.dumps(data))
+
+    store = Store(path)
+    assert store.chats() == [Chat(129, countries=("BR",))]
+    assert store.chat(1) is None
+    assert [a.url for a in store.articles()] == [article(2).url]
+    assert store.feed_states() == {}
+    assert len([r for r in caplog.records if "left out" in r.getMessage()]) == 3
+    with pytest.raises(DamagedRecord, match="chat 1 has a damaged record"):
+        store.update_chat(1, countries=("DE",))
+    store.update_chat(129, countries=("DE",))  # rewrites the shard around the damaged record
+    store.add_articles([article(3)])  # and the day's file
+    assert json.loads(shard.read_text())["chats"]["2"]["paused"] == "false"
+    assert json.loads(day.read_text())["articles"]["1"]["published"] == "yesterday"
+    assert store.delete_chat(1)  # /forget still removes it
+    assert "2" not in json.loads(shard.read_text())["chats"]
+    store.close()
