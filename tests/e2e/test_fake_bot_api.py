@@ -24,7 +24,7 @@ from telegram.ext import (
 
 from tests.e2e.fake_bot_api import FakeBotAPI, parse_html, parse_request_params
 
-TOKEN = "123:ABC"
+TOKEN = "123:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi"
 
 
 @pytest.fixture
