@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from types import TracebackType
@@ -72,7 +73,9 @@ def configure_logging(level: str, token: str) -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    sys.excepthook = _redacting_excepthook(token)
+    sys.excepthook = hook = _redacting_excepthook(token)
+    threading.excepthook = lambda crash: hook(crash.exc_type, crash.exc_value or Exception(),
+                                              crash.exc_traceback)
 
 
 def _redacting_excepthook(token: str) -> Callable[

@@ -101,12 +101,16 @@ def test_a_config_file_others_can_read_gets_a_warning(
 
 def test_an_uncaught_exception_is_printed_without_the_token(tmp_path: Path) -> None:
     """Whatever escapes, the traceback on stderr (the journal) has the token masked."""
-    crash = ("from handlers.errors import configure_logging\n"
+    crash = ("import threading\n"
+             "from handlers.errors import configure_logging\n"
              f"configure_logging('INFO', {TOKEN!r})\n"
+             "def fail(): raise RuntimeError('in a thread: ' + " f"{TOKEN!r})\n"
+             "thread = threading.Thread(target=fail); thread.start(); thread.join()\n"
              f"raise RuntimeError('The token `{TOKEN}` was rejected by the server.')\n")
     done = subprocess.run([sys.executable, "-c", crash], cwd=ROOT, capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 1
+    assert "RuntimeError: in a thread: <token>" in done.stderr
     assert "RuntimeError: The token `<token>` was rejected" in done.stderr
     assert SECRET not in done.stderr
 
