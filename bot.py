@@ -239,34 +239,28 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             asyncio.run(startup.check_bot_api(config))
-            serve(build_application(config, store, sources), config)
+            # Both stop cleanly on SIGINT and SIGTERM; post_shutdown closes the store.
+            application = build_application(config, store, sources)
+            hook = config.telegram
+            if hook.webhook_url:
+                application.run_webhook(
+                    listen=hook.webhook_listen, port=hook.webhook_port,
+                    url_path=urlsplit(hook.webhook_url).path.lstrip("/"),
+                    webhook_url=hook.webhook_url, secret_token=hook.webhook_secret or None)
+            else:
+                application.run_polling()
             return 0
         if args.command == "sources":
             return show_sources(config, store, sources)
         return asyncio.run(ingest_once(config, store, sources, force=args.force))
-    except startup.StartupError as exc:
-        print(exc.line, file=sys.stderr)
-        return exc.exit_code
-    except TelegramError as exc:  # the Bot API failed between the check and serving
-        print(startup.explain(exc, config).line, file=sys.stderr)
-        return startup.explain(exc, config).exit_code
+    except (startup.StartupError, TelegramError) as exc:  # also between the check and serving
+        failure = exc if isinstance(exc, startup.StartupError) else startup.explain(exc, config)
+        print(failure.line, file=sys.stderr)
+        return failure.exit_code
     except KeyboardInterrupt:
         return 130
     finally:
         store.close()
-
-
-def serve(application: Application, config: Config) -> None:
-    """Long polling, or the webhook; both stop cleanly on SIGINT and SIGTERM
-    (post_shutdown closes the store)."""
-    hook = config.telegram
-    if hook.webhook_url:
-        application.run_webhook(
-            listen=hook.webhook_listen, port=hook.webhook_port,
-            url_path=urlsplit(hook.webhook_url).path.lstrip("/"),
-            webhook_url=hook.webhook_url, secret_token=hook.webhook_secret)
-    else:
-        application.run_polling()
 
 
 if __name__ == "__main__":
