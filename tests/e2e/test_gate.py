@@ -21,7 +21,7 @@ async def test_only_administrators_change_a_groups_settings(
     bot: RunningBot, group: int, kind: str
 ) -> None:
     bot.api.set_chat_admins(group, OWNER, ADMIN)
-    for command in ("/subscribe Japan", "/unsubscribe Japan", "/time 9am", "/timezone Tokyo",
+    for command in ("/subscribe Japan", "/unsubscribe Japan", "/time 11pm", "/timezone Tokyo",
                     "/pause", "/resume", "/forget", "/subscribe"):
         refused = await bot.say(group, command, user_id=MEMBER, chat_type=kind)
         assert refused.result["text"] == ADMINS_ONLY, command
@@ -29,8 +29,9 @@ async def test_only_administrators_change_a_groups_settings(
 
     added = await bot.say(group, "/subscribe Japan", user_id=OWNER, chat_type=kind)
     assert "Added: 🇯🇵 Japan" in added.result["text"]
-    timed = await bot.say(group, "/time 9am", user_id=ADMIN, chat_type=kind)
-    assert "09:00" in timed.result["text"]
+    # 23:00: not due yet at the fake clock's noon, so no digest comes in between
+    timed = await bot.say(group, "/time 11pm", user_id=ADMIN, chat_type=kind)
+    assert "23:00" in timed.result["text"]
     # Reading stays open to everyone.
     mine = await bot.say(group, "/mysubs", user_id=MEMBER, chat_type=kind)
     assert mine.result["text"].startswith("Your countries:\n🇯🇵 Japan")
