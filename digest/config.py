@@ -31,10 +31,17 @@ class TelegramConfig:
     token: str = ""
     base_url: str = "https://api.telegram.org/bot"
     admins: tuple[int, ...] = ()
-    webhook_url: str = ""  # empty: long polling
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
+    webhook_url: str = ""  # empty: long polling; else received by the [webapp] server
     webhook_secret: str = ""
+
+
+@dataclass(frozen=True)
+class WebAppConfig:
+    """The Mini App and the bot's one web server (also the webhook's, in webhook mode)."""
+
+    url: str = ""  # the public address Telegram opens; empty: no Mini App
+    listen: str = "127.0.0.1"
+    port: int = 8080
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,7 @@ class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     translate: TranslateConfig = field(default_factory=TranslateConfig)
+    webapp: WebAppConfig = field(default_factory=WebAppConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     origin: str = "built-in defaults"  # where the values came from, for messages
 
@@ -225,6 +233,10 @@ def _validate(file: Path, config: Config) -> None:
         fail("telegram.base_url", 'an http(s) URL such as "https://api.telegram.org/bot"')
     if config.telegram.webhook_url and not config.telegram.webhook_url.startswith("https://"):
         fail("telegram.webhook_url", "an https:// URL (Telegram sends webhooks over HTTPS only)")
+    if config.webapp.url and not config.webapp.url.startswith(("https://", "http://")):
+        fail("webapp.url", "an https:// URL (http:// only for local testing), or empty")
+    if not 0 <= config.webapp.port <= 65535:
+        fail("webapp.port", "a TCP port number")
     if not config.storage.path.strip():
         fail("storage.path", "a file path")
     if parse_clock(config.digest.time) is None:

@@ -12,7 +12,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, basics, digests, privacy, queries, settings, subscriptions
+from handlers import admin, basics, digests, globe, privacy, queries, settings, subscriptions
 from handlers.errors import on_error
 
 
@@ -25,6 +25,7 @@ def register(application: Application) -> None:
         ("unsubscribe", subscriptions.unsubscribe_command),
         ("mysubs", subscriptions.mysubs_command),
         ("countries", subscriptions.countries_command),
+        ("globe", globe.globe_command),
         ("digest", digests.digest_command),
         ("latest", queries.latest_command),
         ("time", settings.time_command),
@@ -49,6 +50,7 @@ def register(application: Application) -> None:
     application.add_error_handler(on_error)
 
 
-def bot_commands() -> list[BotCommand]:
-    """The command menu shown by Telegram clients."""
-    return [BotCommand(name, about) for name, about in basics.COMMANDS]
+def bot_commands(*, globe: bool = False) -> list[BotCommand]:
+    """The command menu shown by Telegram clients; /globe only when the Mini App is on."""
+    shown = [*basics.COMMANDS, basics.GLOBE_COMMAND] if globe else basics.COMMANDS
+    return [BotCommand(name, about) for name, about in shown]

@@ -7,6 +7,7 @@ from telegram.constants import ParseMode
 
 from digest.subscriptions import subscribed
 from handlers.context import NewsContext
+from handlers.globe import with_globe
 from handlers.replies import clip, country_list, esc
 from handlers.subscriptions import current_chat
 
@@ -26,6 +27,7 @@ COMMANDS = [
     ("forget", "Delete everything stored about this chat"),
     ("help", "How to use the bot"),
 ]
+GLOBE_COMMAND = ("globe", "Pick countries on a globe")
 
 PICK_BUTTON = InlineKeyboardMarkup([[InlineKeyboardButton("Pick countries", callback_data="reg")]])
 
@@ -44,7 +46,7 @@ async def start_command(update: Update, context: NewsContext) -> None:
         "digest of what its national outlets reported, with how other outlets and "
         f"other countries told the same stories.\n\n{status}\n\nSee /help for everything "
         "I can do.",
-        parse_mode=ParseMode.HTML, reply_markup=PICK_BUTTON,
+        parse_mode=ParseMode.HTML, reply_markup=with_globe(PICK_BUTTON, update, context),
     )
 
 

@@ -18,7 +18,8 @@ from tests.feed_server import FeedServer
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str = "") -> Path:
+def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str = "",
+                 sections: str = "") -> Path:
     catalog = folder / "catalog.toml"
     catalog.write_text(CATALOG.format(base=feeds.base))
     config = folder / "bot.toml"
@@ -27,6 +28,7 @@ def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str
         f'[storage]\npath = "{folder / "store.json"}"\n'
         f'[sources]\ncatalog = "{catalog}"\n'
         '[logging]\nlevel = "DEBUG"\n'
+        f"{sections}"
     )
     return config
 
@@ -42,8 +44,8 @@ def test_webhook_mode_registers_and_answers_posted_updates(
 ) -> None:
     port = free_port()
     config = write_config(tmp_path, bot_api, feed_server, (
-        'webhook_url = "https://bot.example.org/telegram/hook"\n'
-        f'webhook_port = {port}\nwebhook_secret = "s3cret"\n'))
+        'webhook_url = "https://bot.example.org/telegram/hook"\nwebhook_secret = "s3cret"\n'),
+        f"[webapp]\nport = {port}\n")
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "bot.py"), "--config", str(config)],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
