@@ -101,8 +101,7 @@ async def test_globe_search_panel_subscribe_spin_and_themes(
         toggle = page.locator("#toggle")
         assert await toggle.inner_text() == "Subscribe"
         await toggle.click()
-        await page.wait_for_function(
-            "document.getElementById('toggle').textContent === 'Unsubscribe'")
+        await page.locator("#toggle", has_text="Unsubscribe").wait_for()
         assert app_bot.store.chat(ANN).countries == ("JP", "BR")
 
         # Dragging spins the globe: the drawn paths change.
