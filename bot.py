@@ -106,7 +106,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     if transport is not None:
         builder = builder.request(transport).get_updates_request(transport)
     application = builder.build()
-    register(application)
+    register(application, globe=bool(config.webapp.url))
     guard_token(config.token)
     return application
 

@@ -12,12 +12,16 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import admin, basics, digests, globe, privacy, queries, settings, subscriptions
+from handlers import admin, basics, digests, privacy, queries, settings, subscriptions
 from handlers.errors import on_error
+from handlers.globe import globe_command
 
 
-def register(application: Application) -> None:
+def register(application: Application, *, globe: bool = False) -> None:
+    """Attach the handlers; /globe only when the Mini App is on (`globe`)."""
     # Commands first; the catch-all for unknown commands must come after all of them.
+    if globe:
+        application.add_handler(CommandHandler("globe", globe_command))
     for name, callback in (
         ("start", basics.start_command),
         ("help", basics.help_command),
@@ -25,7 +29,6 @@ def register(application: Application) -> None:
         ("unsubscribe", subscriptions.unsubscribe_command),
         ("mysubs", subscriptions.mysubs_command),
         ("countries", subscriptions.countries_command),
-        ("globe", globe.globe_command),
         ("digest", digests.digest_command),
         ("latest", queries.latest_command),
         ("time", settings.time_command),
@@ -52,5 +55,4 @@ def register(application: Application) -> None:
 
 def bot_commands(*, globe: bool = False) -> list[BotCommand]:
     """The command menu shown by Telegram clients; /globe only when the Mini App is on."""
-    shown = [*basics.COMMANDS, basics.GLOBE_COMMAND] if globe else basics.COMMANDS
-    return [BotCommand(name, about) for name, about in shown]
+    return [BotCommand(name, about) for name, about in basics.commands(globe=globe)]

@@ -27,7 +27,15 @@ COMMANDS = [
     ("forget", "Delete everything stored about this chat"),
     ("help", "How to use the bot"),
 ]
-GLOBE_COMMAND = ("globe", "Pick countries on a globe")
+GLOBE_COMMAND = ("globe", "Pick countries on a globe")  # only with the Mini App on
+
+
+def commands(*, globe: bool) -> list[tuple[str, str]]:
+    """The commands to advertise, in order; /globe after /countries when the app is on."""
+    if not globe:
+        return COMMANDS
+    at = next(i for i, (name, _) in enumerate(COMMANDS) if name == "countries") + 1
+    return [*COMMANDS[:at], GLOBE_COMMAND, *COMMANDS[at:]]
 
 PICK_BUTTON = InlineKeyboardMarkup([[InlineKeyboardButton("Pick countries", callback_data="reg")]])
 
@@ -50,15 +58,16 @@ async def start_command(update: Update, context: NewsContext) -> None:
     )
 
 
-def help_text() -> str:
-    lines = [f"/{name} — {esc(about)}" for name, about in COMMANDS]
+def help_text(*, globe: bool = False) -> str:
+    lines = [f"/{name} — {esc(about)}" for name, about in commands(globe=globe)]
     return ("<b>Commands</b>\n" + "\n".join(lines)
             + "\n\nCountries can be names, codes or flags: Japan, JP, 🇯🇵, Brasil.")
 
 
 async def help_command(update: Update, context: NewsContext) -> None:
     """/help lists the commands."""
-    await update.effective_message.reply_text(help_text(), parse_mode=ParseMode.HTML)
+    globe = bool(context.bot_data.config.webapp.url)
+    await update.effective_message.reply_text(help_text(globe=globe), parse_mode=ParseMode.HTML)
 
 
 async def unknown_command(update: Update, context: NewsContext) -> None:

@@ -34,14 +34,10 @@ def with_globe(markup: InlineKeyboardMarkup, update: Update, context: NewsContex
 async def globe_command(update: Update, context: NewsContext) -> None:
     """/globe offers the Mini App: spin a globe, tap a country, subscribe."""
     button = globe_button(update, context)
-    if button is not None:
-        text = "Spin the globe, tap a country to see its top stories, and subscribe from there."
-        await update.effective_message.reply_text(
-            text, reply_markup=InlineKeyboardMarkup([[button]]))
-    elif context.bot_data.config.webapp.url:
+    if button is None:
         await update.effective_message.reply_text(
             "The globe opens in a private chat with me: send me /globe there.")
-    else:
-        await update.effective_message.reply_text(
-            "The globe is not set up on this bot. /subscribe Japan, Brazil picks countries "
-            "by name.")
+        return
+    await update.effective_message.reply_text(
+        "Spin the globe, tap a country to see its top stories, and subscribe from there.",
+        reply_markup=InlineKeyboardMarkup([[button]]))

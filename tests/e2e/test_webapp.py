@@ -182,6 +182,7 @@ async def test_globe_command_menu_button_and_offers(app_bot: RunningBot) -> None
     assert app_bot.api.menu_buttons[""] == {"type": "web_app", "text": "Globe",
                                             "web_app": {"url": url}}
     assert "globe" in [c["command"] for c in app_bot.api.commands()]
+    assert "/globe — " in (await app_bot.say(ANN, "/help")).params["text"]
     globe = await app_bot.say(ANN, "/globe")
     button = globe.params["reply_markup"]["inline_keyboard"][0][0]
     assert button["web_app"] == {"url": url}
