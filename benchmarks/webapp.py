@@ -132,6 +132,7 @@ FORCED_FRAMES = """async (moves) => {
     bubbles: true, pointerId: 1, clientX: x + dx, clientY: y, isPrimary: true}));
   const probe = document.querySelector("path.country");
   fire("pointerdown", 0);
+  fire("pointermove", -10);  // past the tap distance: every move below spins
   const times = [];
   for (let i = 1; i <= moves; i++) {
     const started = performance.now();

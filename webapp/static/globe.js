@@ -3,7 +3,7 @@
 // Each frame is timed with the User Timing API ("globe-frame"; the first draw also
 // leaves a "globe-drawn" mark), so the benchmark reads what the page really did.
 
-const { geoOrthographic, geoPath, geoGraticule10, geoCentroid, geoDistance } = window.d3;
+const { geoOrthographic, geoPath, geoGraticule, geoCentroid, geoDistance } = window.d3;
 const SVG = "http://www.w3.org/2000/svg";
 const DEGREES_PER_PIXEL = 0.25;
 const FRICTION = 0.92; // velocity kept per frame after the finger lets go
@@ -21,7 +21,8 @@ export class Globe {
     this.path = geoPath(this.projection).digits(1);
     this.sphere = this.#element("path", { class: "sphere" });
     this.graticule = this.#element("path", { class: "graticule" });
-    this.graticuleLines = geoGraticule10();
+    // Every 20 degrees, sampled every 5: a quarter of d3's 10-degree default's points.
+    this.graticuleLines = geoGraticule().step([20, 20]).precision(5)();
     this.paths = this.features.map((feature) => {
       const path = this.#element("path", { class: "country", "data-id": feature.id });
       path.feature = feature;
