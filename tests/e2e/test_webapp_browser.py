@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -26,6 +27,9 @@ from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.e2e.news import NEWS, NOON, article, seed
 from tests.feed_server import FeedServer
 from webapp.auth import WebAppUser, launch_fragment, sign_init_data
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 pytestmark = pytest.mark.skipif(bool(browser_missing()), reason=browser_missing())
 
@@ -134,3 +138,62 @@ async def test_globe_search_panel_subscribe_spin_and_themes(
         await browser.close()
     assert dialogs == []  # alert(1) never ran
     assert errors == []
+
+
+# Telegram's clients receive the page's calls through this object, and answer with
+# Telegram.WebView.receiveEvent; the test stands in for the client.
+TELEGRAM_CLIENT = """
+window.sentToTelegram = [];
+window.TelegramWebviewProxy = {
+  postEvent: (type, data) => window.sentToTelegram.push([type, JSON.parse(data || "{}")]),
+};
+"""
+
+
+async def sent(page: Page, kind: str) -> list[Any]:
+    """What the page sent to Telegram's client as `kind` events, oldest first."""
+    events = await page.evaluate("window.sentToTelegram")
+    return [data for name, data in events if name == kind]
+
+
+async def test_inside_telegram_buttons_haptics_and_one_summary_on_close(
+        app_bot: RunningBot) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                                   args=CHROMIUM_ARGS)
+        page = await browser.new_page(viewport=PHONE)
+        await page.add_init_script(TELEGRAM_CLIENT)
+        await page.goto(launch_url(app_bot, LIGHT_THEME))
+        await page.wait_for_selector("body.ready")
+        assert len(await sent(page, "web_app_ready")) == 1
+        main_button = (await sent(page, "web_app_setup_main_button"))[-1]
+        assert (main_button["text"], main_button["is_visible"]) == ("Done", True)
+
+        await page.fill("#search", "JP")
+        await page.keyboard.press("Enter")
+        await page.locator("#panel").wait_for(state="visible")
+        assert (await sent(page, "web_app_setup_back_button"))[-1] == {"is_visible": True}
+        await page.evaluate("Telegram.WebView.receiveEvent('back_button_pressed')")
+        await page.locator("#panel").wait_for(state="hidden")
+        assert (await sent(page, "web_app_setup_back_button"))[-1] == {"is_visible": False}
+
+        await page.fill("#search", "Brasil")
+        await page.keyboard.press("Enter")
+        await page.locator("#toggle", has_text="Subscribe").click()
+        await page.locator("#toggle", has_text="Unsubscribe").wait_for()
+        haptics = await sent(page, "web_app_trigger_haptic_feedback")
+        assert {"type": "impact", "impact_style": "medium"} in haptics
+
+        await page.evaluate("Telegram.WebView.receiveEvent('main_button_pressed')")
+        summary = await app_bot.api.wait_for_async(
+            "sendMessage", lambda call: call.params["chat_id"] == ANN)
+        assert "Added: 🇧🇷 Brazil" in summary.params["text"]
+        for _ in range(50):  # the page closes itself once the bot answered
+            if await sent(page, "web_app_close"):
+                break
+            await page.wait_for_timeout(100)
+        assert await sent(page, "web_app_close")
+        await browser.close()
+    assert len(app_bot.api.sent_messages(ANN)) == 1
