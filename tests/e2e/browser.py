@@ -5,7 +5,6 @@ No browser is downloaded: Playwright launches the system's /usr/bin/chromium.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -27,8 +26,8 @@ DARK_THEME = {"bg_color": "#17212b", "text_color": "#f5f5f5", "hint_color": "#70
 
 def browser_missing() -> str:
     """Why the browser cannot run here; empty when it can."""
-    if not CHROMIUM.exists() and not shutil.which("chromium"):
-        return "Debian's chromium is not installed (.ci/run installs it)"
+    if not CHROMIUM.exists():
+        return f"no {CHROMIUM}: Debian's chromium is not installed (.ci/run installs it)"
     try:
         import playwright  # noqa: F401
     except ImportError:
