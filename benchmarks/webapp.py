@@ -165,7 +165,7 @@ async def browser_figures(base: str, loads: int) -> None:
         await page.wait_for_timeout(300)
         print("1. Weight of everything the page loads, gzipped (target < 300 KB):")
         for address, size in sorted(bodies.items(), key=lambda item: -item[1]):
-            print(f"   {size / 1024:7.1f} KB  {address.removeprefix(base)}")
+            print(f"   {size / 1024:7.1f} KB  {address.removeprefix(base) or '/ (index.html)'}")
         print(f"   {sum(bodies.values()) / 1024:7.1f} KB  in all ({len(bodies)} responses)")
 
         drawn = []
