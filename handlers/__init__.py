@@ -40,6 +40,7 @@ def register(application: Application) -> None:
     application.add_handler(
         CallbackQueryHandler(subscriptions.suggestion_button, pattern=r"^add:"))
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^forget:"))
+    application.add_handler(CallbackQueryHandler(settings.timezone_button, pattern=r"^tz:"))
     application.add_handler(CallbackQueryHandler(queries.page_button, pattern=r"^page:"))
     application.add_handler(CallbackQueryHandler(queries.topic_button, pattern=r"^topic:"))
     application.add_handler(InlineQueryHandler(queries.inline_query))
