@@ -27,7 +27,7 @@ OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNOR
 # are left out: they are country codes (Ethiopia, Portugal, Malta).
 _MEANT = {
     "America/New_York": ("EST", "EDT", "Eastern", "Eastern Time"),
-    "America/Chicago": ("CDT", "Central Time", "US Central"),
+    "America/Chicago": ("CDT", "Central", "Central Time"),
     "America/Denver": ("MST", "MDT", "Mountain", "Mountain Time"),
     "America/Los_Angeles": ("PST", "PDT", "Pacific", "Pacific Time"),
     "America/Anchorage": ("AKST", "AKDT", "Alaska"),
@@ -60,7 +60,6 @@ _MEANT_KEYS = {name.lower(): zone for zone, names in _MEANT.items() for name in 
 _AMBIGUOUS = {
     "ist": (("IN", "Asia/Kolkata"), ("IE", "Europe/Dublin"), ("IL", "Asia/Jerusalem")),
     "cst": (("US", "America/Chicago"), ("CN", "Asia/Shanghai"), ("CU", "America/Havana")),
-    "central": (("US", "America/Chicago"), ("AU", "Australia/Adelaide")),
     "ast": (("CA", "America/Halifax"), ("SA", "Asia/Riyadh")),
 }
 
