@@ -81,11 +81,10 @@ async def timezone_button(update: Update, context: NewsContext) -> None:
 
 
 def _question(answer: ZoneAnswer, text: str) -> str:
-    if answer.country is not None:
-        named = f"{answer.country.flag} {esc(answer.country.name)} has"
-    else:
-        named = f"“{esc(clip(text))}” names"
-    return f"{named} several time zones. Which one is yours? (Each shows its time now.)"
+    country = answer.country
+    several = (f"{country.flag} {esc(country.name)} has several time zones" if country
+               else f"“{esc(clip(text))}” can mean several time zones")
+    return f"{several}. Which one is yours? (Each shows its time now.)"
 
 
 def _zone_keyboard(answer: ZoneAnswer, context: NewsContext) -> InlineKeyboardMarkup:

@@ -72,7 +72,7 @@ async def test_timezone_abbreviations_and_countries_mean_what_people_mean(
 
 async def test_ist_asks_which_one_with_buttons_showing_the_time(bot: RunningBot) -> None:
     question = await bot.say(CHAT, "/timezone IST")
-    assert "“IST” names several time zones" in question.result["text"]
+    assert "“IST” can mean several time zones" in question.result["text"]
     assert button_labels(question.params) == [
         "🇮🇳 India · 17:30", "🇮🇪 Ireland · 12:00", "🇮🇱 Israel · 14:00"]
     assert bot.store.chat(CHAT) is None  # nothing set until a button is pressed
