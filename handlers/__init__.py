@@ -50,6 +50,8 @@ def register(application: Application, *, globe: bool = False) -> None:
         CallbackQueryHandler(admins_only(subscriptions.suggestion_button), pattern=r"^add:"))
     application.add_handler(
         CallbackQueryHandler(admins_only(privacy.forget_button), pattern=r"^forget:"))
+    application.add_handler(
+        CallbackQueryHandler(admins_only(settings.timezone_button), pattern=r"^tz:"))
     application.add_handler(CallbackQueryHandler(queries.page_button, pattern=r"^page:"))
     application.add_handler(CallbackQueryHandler(queries.topic_button, pattern=r"^topic:"))
     application.add_handler(InlineQueryHandler(queries.inline_query))

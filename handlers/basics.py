@@ -21,7 +21,7 @@ COMMANDS = [
     ("digest", "Your digest now"),
     ("latest", "Newest story on a topic: /latest rare earths"),
     ("time", "Digest time: /time 07:30, /time 7am or /time noon"),
-    ("timezone", "Your time zone: /timezone Tokyo or UTC+9"),
+    ("timezone", "Your time zone: /timezone Tokyo, EST or UTC+9"),
     ("pause", "Pause the daily digest"),
     ("resume", "Resume the daily digest"),
     ("forget", "Delete everything stored about this chat"),
