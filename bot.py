@@ -11,7 +11,6 @@ import asyncio
 import os
 import sys
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import httpx
 from telegram.error import TelegramError
@@ -39,6 +38,7 @@ from handlers.errors import configure_logging, guard_token
 from handlers.ratelimit import ChatRateLimiter
 from handlers.scheduling import schedule_jobs
 from runtime import startup
+from runtime.webserver import WebServer, run_webhook, start_web_server
 
 EXIT_USAGE = startup.EXIT_USAGE
 NO_TOKEN = (
@@ -59,6 +59,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     """
     worker = WorkerProcess()
     client: httpx.AsyncClient | None = None
+    web: WebServer | None = None
     application: Application
 
     def running() -> bool:
@@ -73,7 +74,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     )
 
     async def post_init(application: Application) -> None:
-        nonlocal client
+        nonlocal client, web
         client = make_client(config.ingest.timeout_seconds)
         data.ingestor = build_ingestor(config, store, sources, client, worker, clock)
         translator = make_translator(config.translate, client)
@@ -82,11 +83,14 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
                 translator, DailyBudget(config.translate.daily_characters),
                 target=config.translate.target, batch_size=config.translate.batch_size)
         data.index = await asyncio.to_thread(SearchIndex.of, store.articles())
-        await application.bot.set_my_commands(bot_commands())
+        await application.bot.set_my_commands(bot_commands(globe=bool(config.webapp.url)))
         schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
                       check_every)
+        web = await start_web_server(application, data)
 
     async def post_shutdown(application: Application) -> None:
+        if web is not None:
+            await web.stop()
         worker.close()
         if client is not None:
             await client.aclose()
@@ -104,7 +108,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     if transport is not None:
         builder = builder.request(transport).get_updates_request(transport)
     application = builder.build()
-    register(application)
+    register(application, globe=bool(config.webapp.url))
     guard_token(config.token)
     return application
 
@@ -250,12 +254,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(startup.check_bot_api(config))
             # Both stop cleanly on SIGINT and SIGTERM; post_shutdown closes the store.
             application = build_application(config, store, sources)
-            hook = config.telegram
-            if hook.webhook_url:
-                application.run_webhook(
-                    listen=hook.webhook_listen, port=hook.webhook_port,
-                    url_path=urlsplit(hook.webhook_url).path.lstrip("/"),
-                    webhook_url=hook.webhook_url, secret_token=hook.webhook_secret or None)
+            if config.telegram.webhook_url:  # the bot's web server receives the updates
+                asyncio.run(run_webhook(application))
             else:
                 application.run_polling()
             return 0
