@@ -14,8 +14,10 @@ serve a bot (the file layer is `digest.store_files`, the records `digest.store_r
   - `<storage.path>`: schema version and per-feed state (small, written once per
     ingestion pass);
   - `chats-NNN.json`: chats sharded by `chat_id % CHAT_SHARDS`, so changing one chat
-    rewrites about 1/128 of them. Each chat document also holds what was sent to it,
-    as `"sent": {"YYYY-MM-DD": [key, ...]}` by UTC day of sending, for `SENT_DAYS` days;
+    rewrites about 1/128 of them (their settings only, a few hundred bytes each);
+  - `sent-YYYY-MM-DD.log`: what was sent to whom, one line appended per digest by UTC
+    day of sending, kept `SENT_DAYS` days (`digest.store_sent`): recording a digest
+    never rewrites a chat shard;
   - `articles-YYYY-MM-DD.json`: articles by UTC day of publication; an ingestion
     pass writes each touched day once, and retention deletes whole days;
   - `deliveries.json`: digests being sent;
@@ -76,6 +78,7 @@ from digest.store_files import (
     what_is_lost,
     write_manifest,
 )
+from digest.store_sent import SentLog
 from digest.store_records import (
     BadRecord,
     article_from_doc,
@@ -94,7 +97,7 @@ __all__ = ["DamagedFile", "DamagedRecord", "Store", "StoreError", "StoreInUse"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 CHAT_SHARDS = 128
 
 # Days of sending kept per chat: the day of the latest digest and the ones before it.
@@ -142,11 +145,35 @@ def _start_manifest(folder: Path, main_path: Path) -> None:
     write_manifest(folder, data_files(folder))
 
 
+def _sent_to_logs(folder: Path, main_path: Path) -> None:
+    """Schema 3 to 4: the sent keys leave the chat documents for the day logs.
+
+    The logs are written (fsynced) before each shard loses its keys, so a crash in between
+    leaves keys in both places; the next start appends them again, and reading the logs
+    ignores a key repeated on a day. Linear in the store's size.
+    """
+    del main_path  # the main file holds no sent keys
+    log_files = SentLog(folder)
+    for file in sorted(folder.glob("chats-*.json")):
+        data = read_data_file(file, ("chats",))
+        docs = (data or {}).get("chats", {}).values()
+        by_day: dict[str, list[tuple[int, str, list[str]]]] = {}
+        for doc in docs:
+            for day, keys in (doc.pop("sent", None) or {}).items():
+                by_day.setdefault(day, []).append((doc.get("chat_id"), "", keys))
+        if not by_day:
+            continue
+        for day, lines in by_day.items():
+            log_files.append_many(day, lines)
+        atomic_write(file, dump_json(data))
+
+
 # Migrations from version N to N+1, each given the store's folder and main file.
 # Add an entry here and raise SCHEMA_VERSION when the layout or a record changes.
 MIGRATIONS: dict[int, Callable[[Path, Path], None]] = {
     1: _sent_by_day,
     2: _start_manifest,
+    3: _sent_to_logs,
 }
 
 
@@ -190,6 +217,8 @@ class Store:
             self._valid(self.path, "feed", self._main.table("feeds").all(), feed_state_from_doc))
         # Digests being sent: a file of their own, small (a few at a time) and written per
         # message sent, so progress costs little.
+        self._sent_log = SentLog(self.folder, read_only=self.read_only)
+        self._pruned_before = ""  # the oldest day of sending kept, once pruned
         self._deliveries_db = self._open_db(self.folder / DELIVERIES, ("deliveries",))
         self._deliveries: dict[int, Delivery] = {
             delivery.chat_id: delivery
@@ -201,6 +230,28 @@ class Store:
                 self._read_shard(int(name[6:9]))
             elif name.startswith("articles-"):
                 self._load_day(date.fromisoformat(name[9:19]))
+        self._load_sent()
+
+    def _load_sent(self) -> None:
+        """The sent keys of the kept days, and the last scheduled digest each chat had."""
+        days = self._sent_log.days()
+        if not days:
+            return
+        # Counted back from the latest day of sending, as `record_digest` does.
+        oldest = (date.fromisoformat(days[-1]) - timedelta(days=SENT_DAYS - 1)).isoformat()
+        self._sent_log.prune(oldest)
+        self._pruned_before = oldest
+        for line in self._sent_log.load(oldest):
+            chat = self._chats.get(line.chat_id)
+            if chat is None:
+                continue  # forgotten since, or left out as damaged
+            if line.local_date > chat.last_digest:
+                self._chats[line.chat_id] = replace(chat, last_digest=line.local_date)
+            self._add_sent(line.chat_id, sys.intern(line.day), map(sys.intern, line.keys))
+
+    def _add_sent(self, chat_id: int, day: str, keys: Iterable[str]) -> None:
+        sent = self._sent.setdefault(chat_id, {})
+        sent[day] = tuple(dict.fromkeys((*sent.get(day, ()), *keys)))
 
     # -- files and damage -----------------------------------------------------------------
 
@@ -310,12 +361,6 @@ class Store:
 
     # -- chats ----------------------------------------------------------------------------
 
-    def _reload_shard(self, shard: int) -> None:
-        for chat_id in [c for c in self._chats if c % CHAT_SHARDS == shard]:
-            del self._chats[chat_id]
-            self._sent.pop(chat_id, None)
-        self._read_shard(shard)
-
     def _read_shard(self, shard: int) -> None:
         # The storage's own data is read (not copies of it) so that interning the keys
         # also shrinks what TinyDB keeps of the shard.
@@ -333,7 +378,6 @@ class Store:
                 self._damaged_chats.add(chat_id)
                 continue
             self._chats[chat.chat_id] = chat
-            self._sent[chat.chat_id] = _intern_sent(doc)
 
     def _shard_file(self, shard: int) -> Path:
         return self.folder / f"chats-{shard:03d}.json"
@@ -344,16 +388,29 @@ class Store:
             db = self._chat_dbs[shard] = self._open_db(self._shard_file(shard), ("chats",))
         return db
 
-    def _write_chat(self, chat: Chat, sent: dict[str, tuple[str, ...]]) -> None:
-        if chat.chat_id in self._damaged_chats:
+    def _check_writable(self, chat_id: int) -> None:
+        if chat_id in self._damaged_chats:
             raise DamagedRecord(
-                f"{self._shard_file(chat.chat_id % CHAT_SHARDS)}: chat {chat.chat_id} has a "
+                f"{self._shard_file(chat_id % CHAT_SHARDS)}: chat {chat_id} has a "
                 "damaged record, kept as it is until it is fixed or removed by hand")
-        doc = chat_to_doc(chat) | {"sent": {day: list(keys) for day, keys in sent.items()}}
-        table = self._chat_db(chat.chat_id % CHAT_SHARDS).table("chats")
-        table.upsert(Document(doc, doc_id=doc_id(chat.chat_id)))
-        self._chats[chat.chat_id] = chat
-        self._sent[chat.chat_id] = sent
+
+    def _write_chats(self, shard: int, chats: list[Chat]) -> None:
+        """One atomic write of the shard with `chats` put in. The shard's data is changed
+        in place rather than through TinyDB's table API, which converts the whole table on
+        every operation (so a batch of n chats cost n whole-table passes)."""
+        for chat in chats:
+            self._check_writable(chat.chat_id)
+        db = self._chat_db(shard)
+        data = dict(db.storage.read() or {})  # copies: a failed write leaves the old data
+        docs = data["chats"] = dict(data.get("chats", {}))
+        for chat in chats:
+            docs[str(doc_id(chat.chat_id))] = chat_to_doc(chat)
+        try:
+            db.storage.write(data)  # on failure the storage reads the disk again
+        finally:
+            db.table("chats").clear_cache()
+        for chat in chats:
+            self._chats[chat.chat_id] = chat
 
     def chat(self, chat_id: int) -> Chat | None:
         return self._chats.get(chat_id)
@@ -368,22 +425,17 @@ class Store:
     def save_chat(self, chat: Chat) -> None:
         """Store `chat` durably; returns once it is on disk."""
         with self._lock:
-            self._write_chat(chat, self._sent.get(chat.chat_id, {}))
+            self._write_chats(chat.chat_id % CHAT_SHARDS, [chat])
 
     def save_chats(self, chats: Iterable[Chat]) -> None:
-        """Store many chats with one write per touched shard (imports, bulk changes)."""
+        """Store many chats with one write per touched shard (imports, bulk changes): the
+        work grows linearly with the number of chats."""
         with self._lock:
             by_shard: dict[int, list[Chat]] = {}
             for chat in chats:
                 by_shard.setdefault(chat.chat_id % CHAT_SHARDS, []).append(chat)
             for shard, batch in by_shard.items():
-                try:
-                    with self._chat_db(shard).storage.batch():
-                        for chat in batch:
-                            self._write_chat(chat, self._sent.get(chat.chat_id, {}))
-                except BaseException:
-                    self._reload_shard(shard)  # memory must again match the disk
-                    raise
+                self._write_chats(shard, batch)
 
     def update_chat(self, chat_id: int, **changes: Any) -> Chat:
         """The chat (created if new) with `changes` applied, durably."""
@@ -402,7 +454,8 @@ class Store:
             )
             self._chats.pop(chat_id, None)
             self._damaged_chats.discard(chat_id)
-            self._sent.pop(chat_id, None)
+            sent = self._sent.pop(chat_id, {})
+            self._sent_log.forget(chat_id, sent)
             return True
 
     def sent_keys(self, chat_id: int) -> frozenset[str]:
@@ -412,29 +465,35 @@ class Store:
 
     def record_digest(self, chat_id: int, keys: Iterable[str], when: datetime, *,
                       local_date: str | None = None) -> Chat:
-        """Remember that a digest with `keys` went out to the chat at `when`, in one durable
-        write of its shard: the keys join `when`'s UTC day, only that day and the
-        `SENT_DAYS - 1` before it are kept, and `local_date` (the chat's local ISO date),
-        when given, becomes `chat.last_digest`. Creates the chat if it is new; returns it
-        as stored."""
+        """Remember that a digest with `keys` went out to the chat at `when`: one line
+        appended to `when`'s UTC day log and fsynced (no chat shard is rewritten, unless
+        the chat is new). `local_date` (the chat's local ISO date), when given, becomes
+        `chat.last_digest`; only `when`'s day and the `SENT_DAYS - 1` before it are kept.
+        Returns the chat as stored."""
         if local_date is not None:
             date.fromisoformat(local_date)  # a malformed date would break scheduling
         day = when.astimezone(UTC).date()
         oldest = (day - timedelta(days=SENT_DAYS - 1)).isoformat()
         today = sys.intern(day.isoformat())
+        keys = tuple(map(sys.intern, keys))
         with self._lock:
-            chat = self._chats.get(chat_id) or Chat(chat_id=chat_id)
+            self._check_writable(chat_id)
+            known = self._chats.get(chat_id)
+            chat = known or Chat(chat_id=chat_id)
             if local_date is not None:
                 chat = replace(chat, last_digest=local_date)
-            sent = {d: ks for d, ks in self._sent.get(chat_id, {}).items() if d >= oldest}
-            todays = tuple(dict.fromkeys((*sent.get(today, ()), *map(sys.intern, keys))))
-            if todays:
-                sent[today] = todays
-            try:
-                self._write_chat(chat, sent)
-            except BaseException:
-                self._reload_shard(chat_id % CHAT_SHARDS)  # memory must again match the disk
-                raise
+            if self._pruned_before != oldest:  # once a day
+                self._sent_log.prune(oldest)
+                self._pruned_before = oldest
+            self._sent_log.append(today, chat_id, local_date or "", keys)
+            if known is None:
+                self._write_chats(chat_id % CHAT_SHARDS, [chat])
+            self._chats[chat_id] = chat
+            sent = self._sent.get(chat_id, {})
+            if any(d < oldest for d in sent):
+                self._sent[chat_id] = {d: ks for d, ks in sent.items() if d >= oldest}
+            if keys:
+                self._add_sent(chat_id, today, keys)
             return chat
 
     # -- articles -------------------------------------------------------------------------
@@ -598,7 +657,7 @@ class Store:
         """Every write is already durable; closing releases the file handles and then the
         writer lock. Closing twice is harmless."""
         with self._lock:
-            for name in ("_main", "_deliveries_db"):
+            for name in ("_main", "_deliveries_db", "_sent_log"):
                 if hasattr(self, name):
                     getattr(self, name).close()
             for db in [*getattr(self, "_chat_dbs", {}).values(),
@@ -612,13 +671,3 @@ class Store:
 def _chat_id_of(record_id: int) -> int:
     """The chat a shard record's id stands for (the inverse of `doc_id`)."""
     return record_id // 2 if record_id % 2 == 0 else -(record_id // 2)
-
-
-def _intern_sent(doc: dict[str, Any]) -> dict[str, tuple[str, ...]]:
-    """The chat document's sent keys by day, interned; the document is made to share them."""
-    sent = doc.get("sent") or {}
-    interned = {
-        sys.intern(day): tuple(sys.intern(key) for key in keys) for day, keys in sent.items()
-    }
-    doc["sent"] = {day: list(keys) for day, keys in interned.items()}
-    return interned

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from digest import store as store_module
-from digest import store_files
+from digest import store_files, store_sent
 from digest.models import Article, Chat, FeedState
 from digest.store import DamagedFile, DamagedRecord, Store, StoreError, StoreInUse
 
@@ -88,8 +88,15 @@ def test_sent_keys_survive_reopening_grouped_by_utc_day(path: Path) -> None:
     reopened = Store(path)
     assert reopened.sent_keys(1) == {"a", "b", "c", "d"}
     assert reopened.chat(1) == Chat(1)  # created by the first digest
-    assert shard_doc(reopened, 1)["sent"] == {"2026-11-24": ["a", "b"],
-                                              "2026-11-25": ["c", "b", "d"]}
+    assert "sent" not in shard_doc(reopened, 1)  # the history is apart from the record
+    assert sent_log(reopened, "2026-11-24") == [[1, "", ["a", "b"]]]
+    assert sent_log(reopened, "2026-11-25") == [[1, "", ["c"]], [1, "", ["b", "d"]]]
+
+
+def sent_log(store: Store, day: str) -> list[list]:
+    """The lines of a day's log of sent digests, as on disk."""
+    text = (store.folder / f"sent-{day}.log").read_text()
+    return [json.loads(line) for line in text.splitlines()]
 
 
 def test_days_older_than_sent_days_are_dropped(path: Path) -> None:
@@ -111,9 +118,10 @@ def test_sent_keys_are_shared_between_chats(path: Path) -> None:
     assert first is second
 
 
-def test_a_digest_and_its_local_date_are_one_durable_write(
+def test_a_digest_and_its_local_date_are_one_appended_line(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Recording a digest rewrites no file (it once rewrote the chat's whole shard)."""
     store = Store(path)
     store.update_chat(5, countries=("JP",), last_digest="2026-11-24")
     written: list[Path] = []
@@ -121,7 +129,8 @@ def test_a_digest_and_its_local_date_are_one_durable_write(
     monkeypatch.setattr(store_files, "atomic_write",
                         lambda p, text: (written.append(p), real_write(p, text)))
     chat = store.record_digest(5, ["a"], NOW, local_date="2026-11-25")
-    assert len(written) == 1
+    assert written == []
+    assert sent_log(store, "2026-11-25") == [[5, "2026-11-25", ["a"]]]
     assert chat == store.chat(5) == Chat(5, countries=("JP",), last_digest="2026-11-25")
     store.close()
 
@@ -208,8 +217,9 @@ def test_a_v1_store_is_migrated_to_sent_keys_by_day(path: Path) -> None:
     assert store.sent_keys(1) == {"story-a", "story-b", "story-c"}
     assert store.chat(1) == Chat(1, countries=("JP",), digest_time="07:30",
                                  last_digest="2026-11-25")
-    sent = json.loads(shard.read_text())["chats"]["2"]["sent"]
-    assert sent == {"2026-11-24": ["story-a"], "2026-11-25": ["story-b", "story-c"]}
+    assert "sent" not in json.loads(shard.read_text())["chats"]["2"]
+    assert sent_log(store, "2026-11-24") == [[1, "", ["story-a"]]]
+    assert sent_log(store, "2026-11-25") == [[1, "", ["story-b", "story-c"]]]
     assert json.loads(path.read_text())["meta"]["1"]["schema"] == store_module.SCHEMA_VERSION
     assert json.loads((path.parent / "newsbot.json.d" / "manifest.json").read_text()) == {
         "files": ["chats-001.json"]}
@@ -226,9 +236,40 @@ def test_the_migration_leaves_a_converted_shard_alone(
     monkeypatch.setattr(store_module, "atomic_write", lambda p, text: written.append(p))
     store_module.MIGRATIONS[1](shard.parent, path)
     assert written == []
+    assert shard.read_text() == converted
     monkeypatch.undo()
     assert Store(path).sent_keys(1) == {"story-a"}
-    assert shard.read_text() == converted
+
+
+def test_the_sent_keys_leave_the_chat_records_and_a_repeated_migration_adds_nothing(
+    path: Path
+) -> None:
+    """Schema 3 to 4; a crash after the logs were written but before the shard was
+    rewritten runs it again: the keys then appear twice in the log, once in memory."""
+    shard = write_v1_store(path, {"story-a": "2026-11-24T22:00:00+00:00"})
+    for version in (1, 2, 3):
+        store_module.MIGRATIONS[version](shard.parent, path)
+    assert "sent" not in json.loads(shard.read_text())["chats"]["2"]
+    (shard.parent / "sent-2026-11-24.log").write_text('[1,"",["story-a"]]\n' * 2)
+    store = Store(path)
+    assert store.sent_keys(1) == {"story-a"}
+    assert store.chat(1).last_digest == "2026-11-25"
+
+
+def test_a_crash_in_the_middle_of_an_append_loses_only_that_digest(path: Path) -> None:
+    store = Store(path)
+    store.update_chat(1, countries=("JP",))
+    store.record_digest(1, ["a"], NOW, local_date="2026-11-24")
+    store.close()
+    log_file = store.folder / "sent-2026-11-25.log"
+    with log_file.open("a") as torn:
+        torn.write('[1,"2026-11-25",["b"')  # the crash came before the newline
+    reopened = Store(path)
+    assert reopened.sent_keys(1) == {"a"}
+    assert reopened.chat(1).last_digest == "2026-11-24"
+    reopened.record_digest(1, ["c"], NOW, local_date="2026-11-25")
+    assert sent_log(reopened, "2026-11-25") == [[1, "2026-11-24", ["a"]],
+                                                [1, "2026-11-25", ["c"]]]
 
 
 def test_a_newer_schema_is_refused(path: Path) -> None:
@@ -291,10 +332,11 @@ def test_a_failed_digest_write_leaves_memory_matching_disk(
     def disk_full(p: Path, text: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_files, "atomic_write", disk_full)
+    monkeypatch.setattr(store_sent.os, "fsync", lambda fd: disk_full(path, ""))
     with pytest.raises(OSError, match="No space"):
         store.record_digest(1, ["b"], NOW, local_date="2026-11-25")
     monkeypatch.undo()
+    assert sent_log(store, "2026-11-25") == [[1, "2026-11-24", ["a"]]]  # the line undone
     assert store.sent_keys(1) == {"a"}
     assert store.chat(1) == Chat(1, last_digest="2026-11-24")
     store.save_chat(Chat(1, countries=("JP",), last_digest="2026-11-24"))  # rewrites the shard
