@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import cache
@@ -35,6 +35,7 @@ _NAMED_TIMES = {"noon": "12:00", "midday": "12:00", "12 noon": "12:00", "midnigh
 class Due:
     chat: Chat
     local_date: date
+    at: datetime  # when it fell due
 
 
 def parse_time_of_day(text: str) -> str | None:
@@ -71,18 +72,86 @@ def due_chats(
     grace: timedelta,
 ) -> list[Due]:
     """Chats whose scheduled digest for their current local date should go out now."""
-    groups: dict[tuple[str, str], list[Chat]] = defaultdict(list)
-    for chat in chats:
-        if chat.active and not chat.paused and chat.countries:
-            groups[(chat.timezone or default_zone, chat.digest_time or default_time)].append(chat)
-    due = []
-    for (zone_name, clock), members in groups.items():
-        local_date, scheduled = _scheduled(now, zone_of(zone_name), clock)
-        if not scheduled <= now <= scheduled + grace:
-            continue
-        day = local_date.isoformat()
-        due.extend(Due(chat, local_date) for chat in members if chat.last_digest < day)
-    return due
+    chats = list(chats)
+    by_id = {chat.chat_id: chat for chat in chats}
+    index = DueIndex(chats, default_time=default_time, default_zone=default_zone)
+    return index.due(now, grace, by_id.get)
+
+
+Slot = tuple[str, str]  # (zone name, "HH:MM"): the chats that fall due at the same instant
+
+
+class DueIndex:
+    """Which chats fall due when, so that a check costs O(chats due now), not O(chats).
+
+    Chats that get digests are filed by their zone and time. A check looks at each slot
+    (a few hundred in practice, not one per chat) and reads the members of a slot only
+    once per local date, when the slot's time has come; a chat changed since the last
+    check (`changed`, called by the store on every write) is filed again and, if its slot
+    was already read today, looked at on its own.
+    """
+
+    def __init__(self, chats: Iterable[Chat], *, default_time: str,
+                 default_zone: str) -> None:
+        self._default_time = default_time
+        self._default_zone = default_zone
+        self._slots: dict[Slot, set[int]] = defaultdict(set)
+        self._slot_of: dict[int, Slot] = {}
+        self._read: dict[Slot, date] = {}  # slot -> local date whose members were read
+        self._changed: set[int] = set()
+        for chat in chats:
+            self._file(chat.chat_id, chat)
+
+    def changed(self, chat_id: int) -> None:
+        """The chat was written or deleted; cheap, and safe from any thread."""
+        self._changed.add(chat_id)
+
+    def _file(self, chat_id: int, chat: Chat | None) -> Slot | None:
+        old = self._slot_of.pop(chat_id, None)
+        if old is not None:
+            self._slots[old].discard(chat_id)
+            if not self._slots[old]:
+                del self._slots[old]
+        if chat is None or not (chat.active and not chat.paused and chat.countries):
+            return None
+        slot = (chat.timezone or self._default_zone, chat.digest_time or self._default_time)
+        self._slots[slot].add(chat_id)
+        self._slot_of[chat_id] = slot
+        return slot
+
+    def due(self, now: datetime, grace: timedelta,
+            current: Callable[[int], Chat | None]) -> list[Due]:
+        """Digests that fell due since the last check (or within `grace` before the first):
+        each chat once per local date. `current` gives a chat as it is stored now."""
+        changed, self._changed = self._changed, set()
+        refiled = {chat_id: self._file(chat_id, current(chat_id)) for chat_id in changed}
+        due: list[Due] = []
+        for slot, members in self._slots.items():
+            window = _window(slot, now, grace)
+            if window is None or self._read.get(slot) == window[0]:
+                continue
+            self._read[slot] = window[0]
+            due.extend(_unsent(members, window, current))
+        for chat_id, slot in refiled.items():
+            window = _window(slot, now, grace) if slot else None
+            if window is not None and self._read.get(slot) == window[0]:  # read before
+                due.extend(_unsent((chat_id,), window, current))
+        return list({d.chat.chat_id: d for d in due}.values())
+
+
+def _window(slot: Slot, now: datetime, grace: timedelta) -> tuple[date, datetime] | None:
+    """The slot's local date and instant, if its digest is due at `now`."""
+    local_date, scheduled = _scheduled(now, zone_of(slot[0]), slot[1])
+    return (local_date, scheduled) if scheduled <= now <= scheduled + grace else None
+
+
+def _unsent(chat_ids: Iterable[int], window: tuple[date, datetime],
+            current: Callable[[int], Chat | None]) -> Iterator[Due]:
+    day = window[0].isoformat()
+    for chat_id in chat_ids:
+        chat = current(chat_id)
+        if chat is not None and chat.last_digest < day:
+            yield Due(chat, window[0], window[1])
 
 
 def _scheduled(now: datetime, zone: tzinfo, clock: str) -> tuple[date, datetime]:

@@ -78,7 +78,6 @@ from digest.store_files import (
     what_is_lost,
     write_manifest,
 )
-from digest.store_sent import SentLog
 from digest.store_records import (
     BadRecord,
     article_from_doc,
@@ -91,6 +90,7 @@ from digest.store_records import (
     feed_state_from_doc,
     feed_state_to_doc,
 )
+from digest.store_sent import SentLog
 from digest.text import title_key
 
 __all__ = ["DamagedFile", "DamagedRecord", "Store", "StoreError", "StoreInUse"]
@@ -188,6 +188,7 @@ class Store:
         self.repairs: list[str] = []  # with `repair`: each file set aside, and what was lost
         self._repair = repair and not read_only
         self._lock = threading.RLock()
+        self._watchers: list[Callable[[int], None]] = []
         self._writer = None if read_only else WriterLock.acquire(self.folder)
         try:
             self._load()
@@ -411,6 +412,16 @@ class Store:
             db.table("chats").clear_cache()
         for chat in chats:
             self._chats[chat.chat_id] = chat
+            self._notify(chat.chat_id)
+
+    def watch_chats(self, watcher: Callable[[int], None]) -> None:
+        """Call `watcher(chat_id)` after each write or deletion of a chat's settings (from
+        the writing thread, under the store's lock: it must be quick)."""
+        self._watchers.append(watcher)
+
+    def _notify(self, chat_id: int) -> None:
+        for watcher in self._watchers:
+            watcher(chat_id)
 
     def chat(self, chat_id: int) -> Chat | None:
         return self._chats.get(chat_id)
@@ -456,6 +467,7 @@ class Store:
             self._damaged_chats.discard(chat_id)
             sent = self._sent.pop(chat_id, {})
             self._sent_log.forget(chat_id, sent)
+            self._notify(chat_id)
             return True
 
     def sent_keys(self, chat_id: int) -> frozenset[str]:

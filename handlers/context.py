@@ -17,13 +17,14 @@ from digest.config import Config
 from digest.editions import Editions
 from digest.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
-from digest.schedule import zone_of
+from digest.schedule import DueIndex, zone_of
 from digest.search import SearchIndex
 from digest.store import Store
 from digest.subscriptions import Coverage
 from digest.translations import Translations
 from handlers.delivery import Courier
 from runtime.chat_admins import ChatAdmins
+from runtime.digest_queue import DigestQueue
 
 
 @dataclass
@@ -39,6 +40,8 @@ class BotData:
     translations: Translations | None = None  # likewise; None when translation is off
     clock: Clock = utc_now  # tests drive schedules with a fake clock
     chat_admins: ChatAdmins = field(default_factory=ChatAdmins)
+    due_index: DueIndex | None = None  # set in post_init, with the jobs
+    digest_queue: DigestQueue | None = None  # likewise
 
     def zone_name(self, chat_id: int) -> str:
         """The chat's time zone as it set it, else the configured default."""

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import replace
 
 from telegram import Bot, LinkPreviewOptions
@@ -67,9 +67,10 @@ class Courier:
         self._claimed.add(chat_id)
         return True
 
-    def give_up(self, still_due: set[int]) -> list[int]:
-        """Forget the unfinished digests of chats no longer due (past the grace period),
-        with an error in the log: a digest is never dropped in silence. Returns those chats.
+    def give_up(self, still_due: Container[int]) -> list[int]:
+        """Forget the unfinished digests of chats no longer due (not queued: left from
+        before a restart past the grace period), with an error in the log: a digest is
+        never dropped in silence. Returns those chats.
 
         One already remembered as sent (a crash between that and forgetting its progress)
         is forgotten quietly."""

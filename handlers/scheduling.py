@@ -1,27 +1,32 @@
 """Recurring work on the JobQueue: ingestion passes and the digest check.
 
 JobQueue jobs live in memory only; they are (re)created here at every start,
-and nothing about a chat's schedule is kept in them: the digest check asks the
-store which chats are due by their local date (digest.schedule), so one job
-serves every chat, DST and restarts cannot make it send twice, and a digest
-missed while the bot was down goes out at the first check within the grace
-period. APScheduler's default misfire grace of 1 s would silently skip a run
-delayed by a busy loop, so runs get a generous grace and are coalesced instead.
+and nothing about a chat's schedule is kept in them: the digest check asks an
+index of the chats by zone and time which digests fell due (digest.schedule),
+costing O(chats due now), and queues them durably (runtime.digest_queue), so one
+job serves every chat, DST and restarts cannot make it send twice, a digest that
+fell due while the bot runs is delivered however long the queue, and one missed
+while the bot was down goes out at the first check within the grace period.
+APScheduler's default misfire grace of 1 s would silently skip a run delayed by
+a busy loop, so runs get a generous grace and are coalesced instead.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
+from telegram import Bot
 from telegram.ext import Application
 
 from digest.ingest import IngestReport
-from digest.schedule import due_chats
+from digest.schedule import DueIndex
 from digest.search import SearchIndex
 from handlers.context import BotData, NewsContext
+from handlers.delivery import CONCURRENCY
 from handlers.digests import composer
+from runtime.digest_queue import QUEUE_FILE, DigestQueue, Queued
 
 log = logging.getLogger(__name__)
 
@@ -57,32 +62,60 @@ async def refresh(data: BotData) -> IngestReport | None:
 
 
 async def digest_check(context: NewsContext) -> None:
-    """Start the delivery of every scheduled digest that is due now."""
+    """Queue every scheduled digest that fell due, log the backlog, and have the queue's
+    workers deliver it."""
     data = context.bot_data
     settings = data.config.digest
     now = data.clock()
-    due = due_chats(data.store.chats(), now, default_time=settings.time,
-                    default_zone=settings.timezone,
-                    grace=timedelta(hours=settings.grace_hours))
-    data.courier.give_up({d.chat.chat_id for d in due})
-    if not due:
-        return
-    edition = await data.editions.current()
-    started = 0
-    for item in due:
-        chat_id = item.chat.chat_id
-        if not data.courier.claim(chat_id):
-            continue  # still being delivered since an earlier check
-        context.application.create_task(
-            data.courier.deliver(context.bot, chat_id, composer(data, edition, chat_id, now),
-                                 item.local_date.isoformat()),
-            name=f"digest:{chat_id}")
-        started += 1
-    log.info("digest check: %d digests due, %d started", len(due), started)
+    index, queue = data.due_index, data.digest_queue
+    if index is None or queue is None:
+        return  # before post_init
+    due = index.due(now, timedelta(hours=settings.grace_hours), data.store.chat)
+    added = queue.add(due)
+    await asyncio.to_thread(queue.persist, added)
+    data.courier.give_up(queue)
+    backlog = queue.backlog(now)
+    if due or backlog.waiting:
+        log.info("digest check: %d digests fell due, %d queued; %s", len(due), len(added),
+                 backlog.summary())
+
+    async def send(item: Queued) -> bool:
+        return await send_queued(context.bot, data, item)
+
+    application = context.application
+    queue.start(send, CONCURRENCY, lambda: application.running,
+                lambda work: application.create_task(work, name="digest-queue"))
+
+
+async def send_queued(bot: Bot, data: BotData, item: Queued) -> bool:
+    """Deliver one queued digest; False if it must wait (e.g. /digest is sending one)."""
+    if not data.courier.claim(item.chat_id):
+        return False
+    try:
+        edition = await data.editions.current()
+    except BaseException:
+        data.courier.release(item.chat_id)
+        raise
+    when = datetime.fromtimestamp(item.due_at, UTC)
+    return await data.courier.deliver(bot, item.chat_id,
+                                      composer(data, edition, item.chat_id, when),
+                                      item.local_date)
+
+
+def prepare_digests(data: BotData) -> None:
+    """The index of who falls due when, kept up to date by the store, and the queue as a
+    restart left it."""
+    settings = data.config.digest
+    store = data.store
+    data.due_index = DueIndex(store.chats(), default_time=settings.time,
+                              default_zone=settings.timezone)
+    store.watch_chats(data.due_index.changed)
+    data.digest_queue = DigestQueue(store.folder / QUEUE_FILE, store.chat)
 
 
 def schedule_jobs(application: Application, ingest_every: timedelta,
                   check_every: timedelta) -> None:
+    prepare_digests(application.bot_data)
     application.job_queue.run_repeating(
         ingest_job, interval=ingest_every, first=timedelta(seconds=1), name="ingest",
         job_kwargs={"misfire_grace_time": int(ingest_every.total_seconds()), "coalesce": True,
