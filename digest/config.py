@@ -72,6 +72,9 @@ class DigestConfig:
     timezone: str = "UTC"
     stories_per_country: int = 5
     grace_hours: float = 3.0
+    # Start a chat's digest up to this many minutes before its time, so that a large
+    # audience due at once has it by then (the digest then holds news up to that start).
+    deliver_early_minutes: int = 0
 
 
 TRANSLATE_BACKENDS = ("none", "libretranslate", "deepl", "openai")
@@ -262,6 +265,7 @@ def _validate(file: Path, config: Config) -> None:
         ("ingest.concurrency", config.ingest.concurrency, 1, 1000),
         ("ingest.per_host", config.ingest.per_host, 1, 1000),
         ("digest.stories_per_country", config.digest.stories_per_country, 1, 100),
+        ("digest.deliver_early_minutes", config.digest.deliver_early_minutes, 0, 180),
     ):
         if not low <= value <= high:
             fail(key, f"between {low} and {high}")

@@ -43,6 +43,8 @@ async def stats_command(update: Update, context: NewsContext) -> None:
         f"Feeds: {stats.feeds}, {len(stats.failing_feeds)} failing"
         + (f": {failing}" if failing else "") + (f" and {more} more" if more > 0 else ""),
     ]
+    if data.digest_queue is not None:
+        lines.append(f"Digest queue: {data.digest_queue.backlog(data.clock()).summary()}")
     await update.effective_message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
 
 

@@ -70,7 +70,10 @@ async def digest_check(context: NewsContext) -> None:
     index, queue = data.due_index, data.digest_queue
     if index is None or queue is None:
         return  # before post_init
-    due = index.due(now, timedelta(hours=settings.grace_hours), data.store.chat)
+    # Early delivery looks ahead: a digest counts as due `deliver_early_minutes` before
+    # its time, and is queued by its time.
+    early = timedelta(minutes=settings.deliver_early_minutes)
+    due = index.due(now + early, timedelta(hours=settings.grace_hours), data.store.chat)
     added = queue.add(due)
     await asyncio.to_thread(queue.persist, added)
     data.courier.give_up(queue)

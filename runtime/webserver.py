@@ -134,6 +134,7 @@ def _health(application: Application, data: BotData
             "last_ingestion": max(successes).isoformat() if successes else None,
             "updates_queued": application.update_queue.qsize(),
             "deliveries_in_progress": len(data.store.deliveries()),
+            **_backlog(data),
             "jobs_scheduled": len(application.job_queue.jobs()) if application.job_queue
             else 0,
         })
@@ -175,3 +176,13 @@ async def run_webhook(application: Application) -> None:
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)
+
+
+def _backlog(data: BotData) -> dict[str, float]:
+    """The digests that fell due and are not delivered yet, and the longest wait."""
+    if data.digest_queue is None:
+        return {}
+    backlog = data.digest_queue.backlog(data.clock())
+    return {"digests_waiting": backlog.waiting,
+            "oldest_digest_wait_s": round(backlog.oldest_wait_s, 1)}
+

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from digest.models import Chat
-from digest.schedule import due_chats, parse_time_of_day, zone_of
+from digest.schedule import DueIndex, due_chats, parse_time_of_day, zone_of
 
 GRACE = timedelta(hours=3)
 
@@ -76,3 +76,43 @@ def test_defaults_apply_to_chats_without_settings() -> None:
     found = due_chats([chat()], datetime(2026, 11, 25, 6, 0, tzinfo=UTC), default_time="06:00",
                       default_zone="UTC", grace=GRACE)
     assert [d.chat.chat_id for d in found] == [1]
+
+
+class CountingChats:
+    """Chats by id, counting how many a check looks at."""
+
+    def __init__(self, chats: list[Chat]) -> None:
+        self.chats = {c.chat_id: c for c in chats}
+        self.looked_at = 0
+
+    def get(self, chat_id: int) -> Chat | None:
+        self.looked_at += 1
+        return self.chats.get(chat_id)
+
+
+@pytest.mark.parametrize("not_due", [10, 10_000])
+def test_a_check_looks_only_at_the_chats_due_now(not_due: int) -> None:
+    """The check once read every chat; now its work does not grow with chats not due."""
+    chats = CountingChats([chat(1, digest_time="07:00"), chat(2, digest_time="07:00"),
+                           *(chat(n, digest_time="19:00") for n in range(3, 3 + not_due))])
+    index = DueIndex(chats.chats.values(), default_time="07:30", default_zone="UTC")
+    seven = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    assert [d.chat.chat_id for d in index.due(seven, GRACE, chats.get)] == [1, 2]
+    assert chats.looked_at == 2
+    assert index.due(seven + timedelta(minutes=1), GRACE, chats.get) == []  # read once a day
+    assert chats.looked_at == 2
+
+
+def test_a_chat_changed_after_its_slot_was_read_is_found_on_its_own() -> None:
+    chats = CountingChats([chat(n, digest_time="07:00") for n in range(1, 101)])
+    index = DueIndex(chats.chats.values(), default_time="07:30", default_zone="UTC")
+    seven = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
+    assert len(index.due(seven, GRACE, chats.get)) == 100
+    chats.chats[500] = chat(500, digest_time="06:45")  # a new chat whose time has passed
+    chats.chats[7] = replace(chats.chats[7], paused=True)
+    for chat_id in (500, 7):
+        index.changed(chat_id)
+    chats.looked_at = 0
+    found = index.due(seven + timedelta(minutes=1), GRACE, chats.get)
+    assert [d.chat.chat_id for d in found] == [500]
+    assert chats.looked_at == 4  # the two changed chats, each read to file and to check

@@ -12,6 +12,7 @@ async def test_stats_for_an_admin(bot: RunningBot) -> None:
     assert text.startswith("Stats\nChats: 1 (1 get digests, 0 paused, 0 blocked the bot)")
     assert "Most followed: 🇧🇷 BR 1, 🇯🇵 JP 1" in text
     assert "Feeds: 4" in text
+    assert "Digest queue: 0 digests waiting, the oldest for 0 s" in text
 
 
 async def test_stats_for_anyone_else_is_an_unknown_command(bot: RunningBot) -> None:

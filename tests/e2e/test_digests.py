@@ -272,3 +272,21 @@ async def test_a_digest_cut_short_by_a_crash_goes_on_where_it_stopped(
         assert running.store.deliveries() == {}
     finally:
         await running.stop()
+
+
+async def test_deliver_early_starts_a_digest_that_many_minutes_before_its_time(
+    bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer,
+) -> None:
+    running = RunningBot(bot_api, tmp_path, feed_server,
+                         digest=DigestConfig(deliver_early_minutes=10))
+    running.clock.now = datetime(2026, 11, 25, 8, 45, tzinfo=UTC)
+    seed(running.config.storage.path, NEWS, [Chat(CHAT, countries=("JP",), digest_time="09:00")])
+    await running.start()
+    try:
+        await settle(bot_api)
+        assert digests(bot_api) == []  # 15 minutes before: not yet
+        running.clock.now = datetime(2026, 11, 25, 8, 50, 30, tzinfo=UTC)
+        await delivered(running)
+        assert running.store.chat(CHAT).last_digest == "2026-11-25"
+    finally:
+        await running.stop()

@@ -174,7 +174,8 @@ async def test_page_and_files_are_served_by_the_bot(client: httpx.AsyncClient) -
 async def test_healthz_reports_ingestion_and_queues(client: httpx.AsyncClient) -> None:
     health = (await client.get("healthz")).json()
     assert health["ok"] is True
-    assert set(health) >= {"last_ingestion", "updates_queued", "deliveries_in_progress"}
+    assert set(health) >= {"last_ingestion", "updates_queued", "deliveries_in_progress",
+                           "digests_waiting", "oldest_digest_wait_s"}
 
 
 async def test_globe_command_menu_button_and_offers(app_bot: RunningBot) -> None:
