@@ -107,6 +107,7 @@ def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, store: Path) 
         f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n'
         f'[storage]\npath = "{store}"\n[sources]\ncatalog = "{catalog}"\n'
         '[logging]\nlevel = "INFO"\n')
+    config.chmod(0o600)  # it holds the token
     return config
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from telegram import Bot
@@ -124,8 +125,11 @@ def schedule_jobs(application: Application, ingest_every: timedelta,
         job_kwargs={"misfire_grace_time": int(ingest_every.total_seconds()), "coalesce": True,
                     "max_instances": 1},
     )
+    # Digest times are whole minutes: checks on the minute start a digest when it falls
+    # due, not up to a minute later (at a peak, everyone's digest a minute later).
+    first = timedelta(seconds=-time.time() % check_every.total_seconds())
     application.job_queue.run_repeating(
-        digest_check, interval=check_every, first=timedelta(0), name="digests",
+        digest_check, interval=check_every, first=first, name="digests",
         job_kwargs={"misfire_grace_time": max(1, int(check_every.total_seconds())),
                     "coalesce": True, "max_instances": 1},
     )
