@@ -75,7 +75,7 @@ def due_chats(
     chats = list(chats)
     by_id = {chat.chat_id: chat for chat in chats}
     index = DueIndex(chats, default_time=default_time, default_zone=default_zone)
-    return index.due(now, grace, by_id.get)
+    return list(index.due(now, grace, by_id.get))
 
 
 Slot = tuple[str, str]  # (zone name, "HH:MM"): the chats that fall due at the same instant
@@ -120,23 +120,27 @@ class DueIndex:
         return slot
 
     def due(self, now: datetime, grace: timedelta,
-            current: Callable[[int], Chat | None]) -> list[Due]:
+            current: Callable[[int], Chat | None]) -> Iterator[Due]:
         """Digests that fell due since the last check (or within `grace` before the first):
-        each chat once per local date. `current` gives a chat as it is stored now."""
+        each chat once per local date. `current` gives a chat as it is stored now. Lazy, so
+        that a caller may yield to others between parts of a peak; the slots are chosen
+        (and marked read) at once."""
         changed, self._changed = self._changed, set()
         refiled = {chat_id: self._file(chat_id, current(chat_id)) for chat_id in changed}
-        due: list[Due] = []
+        windows: list[tuple[tuple[int, ...], tuple[date, datetime]]] = []
         for slot, members in self._slots.items():
             window = _window(slot, now, grace)
             if window is None or self._read.get(slot) == window[0]:
                 continue
             self._read[slot] = window[0]
-            due.extend(_unsent(members, window, current))
+            windows.append((tuple(members), window))
+        read_now = {chat_id for members, _ in windows for chat_id in members}
         for chat_id, slot in refiled.items():
             window = _window(slot, now, grace) if slot else None
-            if window is not None and self._read.get(slot) == window[0]:  # read before
-                due.extend(_unsent((chat_id,), window, current))
-        return list({d.chat.chat_id: d for d in due}.values())
+            if (window is not None and chat_id not in read_now
+                    and self._read.get(slot) == window[0]):  # its slot was read before
+                windows.append(((chat_id,), window))
+        return (due for members, window in windows for due in _unsent(members, window, current))
 
 
 def _window(slot: Slot, now: datetime, grace: timedelta) -> tuple[date, datetime] | None:

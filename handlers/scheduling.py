@@ -14,6 +14,7 @@ a busy loop, so runs get a generous grace and are coalesced instead.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -30,6 +31,8 @@ from handlers.digests import composer
 from runtime.digest_queue import QUEUE_FILE, DigestQueue, Queued
 
 log = logging.getLogger(__name__)
+
+CHECK_BATCH = 2_000  # due chats handled between two yields to the event loop
 
 
 async def ingest_job(context: NewsContext) -> None:
@@ -75,12 +78,16 @@ async def digest_check(context: NewsContext) -> None:
     # its time, and is queued by its time.
     early = timedelta(minutes=settings.deliver_early_minutes)
     due = index.due(now + early, timedelta(hours=settings.grace_hours), data.store.chat)
-    added = queue.add(due)
+    fell_due, added = 0, []
+    while batch := list(itertools.islice(due, CHECK_BATCH)):
+        fell_due += len(batch)
+        added += queue.add(batch)
+        await asyncio.sleep(0)  # a peak's 100,000 due chats must not hold up the loop
     await asyncio.to_thread(queue.persist, added)
     data.courier.give_up(queue)
     backlog = queue.backlog(now)
-    if due or backlog.waiting:
-        log.info("digest check: %d digests fell due, %d queued; %s", len(due), len(added),
+    if fell_due or backlog.waiting:
+        log.info("digest check: %d digests fell due, %d queued; %s", fell_due, len(added),
                  backlog.summary())
 
     async def send(item: Queued) -> bool:
