@@ -288,7 +288,7 @@ def main() -> None:
         folder = Path(tmp)
         now = datetime.now(UTC)
         # Due at the next whole minute that leaves time to seed and start.
-        due = (now + timedelta(minutes=2 + args.chats // 25_000)).replace(second=0,
+        due = (now + timedelta(minutes=2 + args.chats // 50_000)).replace(second=0,
                                                                           microsecond=0)
         begun = time.perf_counter()
         store = seed(folder, args.chats, args.articles, due)
