@@ -22,6 +22,7 @@ from digest.compose import (
     NO_SUBSCRIPTIONS_HINT,
     Block,
     DigestItem,
+    first_message,
     pack_digest,
     section,
     story_block,
@@ -56,6 +57,10 @@ class Digest:
 
     chunks: list[str]
     keys: tuple[str, ...]  # the stories' keys and their leads' ids
+    # The first story's link when its article has a picture: shown as the first message's
+    # large preview. Empty: no preview.
+    preview: str = ""
+    countries: tuple[str, ...] = ()  # those with stories in it: each may have more
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,9 +81,11 @@ class Edition:
     """
 
     def __init__(self, stories: Sequence[Story], *, built: datetime,
-                 watched: str | None = None) -> None:
+                 watched: str | None = None, gathered: bool = True) -> None:
         self.stories = stories
         self.built = built
+        # False before the first ingestion pass ever: no news is not yet "nothing new".
+        self.gathered = gathered
         self._watched = watched
         self._story_key = {article_id: s.key for s in stories for article_id in s.ids}
         self._by_key = {s.key: s for s in stories}
@@ -93,19 +100,34 @@ class Edition:
             return DigestItem(article)
         return self._item(self._by_key[key], article)
 
+    def distinct(self, articles: Sequence[Article]) -> list[Article]:
+        """The first of `articles` of each story (an article in no story is its own): a
+        list of events rather than of reports."""
+        seen: set[str] = set()
+        kept = []
+        for article in articles:
+            key = self._story_key.get(article.id, article.id)
+            if key not in seen:
+                seen.add(key)
+                kept.append(article)
+        return kept
+
     def compose(self, countries: Sequence[str], sent: frozenset[str], *, when: datetime,
                 per_country: int) -> Digest:
         """The digest of `countries` for a chat that was sent `sent` before.
 
         `when` is the moment in the chat's zone (its date heads the digest). A story counts
         as sent when any of its articles was remembered as sent: its first article may have
-        left the window since.
+        left the window since. A chat never sent anything is not told "since your last
+        digest".
         """
         if not countries:
             return Digest([NO_SUBSCRIPTIONS_HINT], ())
-        seen = {self._story_key[k] for k in sent if k in self._story_key}
+        seen = self._seen(sent)
         sections = []
         keys: list[str] = []
+        lead: Article | None = None
+        shown: list[str] = []
         for country in countries:
             blocks = []
             for number, entry in enumerate(
@@ -113,8 +135,25 @@ class Edition:
                 seen.add(entry.story.key)  # a story covered by two chosen countries shows once
                 keys.extend(entry.keys)
                 blocks.append(self._block(country, entry, number))
-            sections.append(section(country, tuple(blocks)))
-        return Digest(pack_digest(sections, when=when), tuple(keys))
+                lead = lead or entry.lead
+            if blocks:
+                shown.append(country)
+            sections.append(section(country, tuple(blocks), first=not sent))
+        return Digest(pack_digest(sections, when=when), tuple(keys), _preview(lead),
+                      tuple(shown))
+
+    def more(self, country: str, sent: frozenset[str], *, per_country: int) -> Digest | None:
+        """`country`'s next stories the chat was not sent, as one message; None if none."""
+        entries = list(_take(self._ranked_entries(country), self._seen(sent), per_country))
+        if not entries:
+            return None
+        text, count = first_message(
+            [self._block(country, entry, n) for n, entry in enumerate(entries, 1)])
+        keys = tuple(k for entry in entries[:count] for k in entry.keys)
+        return Digest([text], keys, _preview(entries[0].lead), (country,))
+
+    def _seen(self, sent: frozenset[str]) -> set[str]:
+        return {self._story_key[k] for k in sent if k in self._story_key}
 
     def _ranked_entries(self, country: str) -> list[_Ranked]:
         found = self._ranked.get(country)
@@ -140,6 +179,11 @@ class Edition:
     def _item(self, story: Story, lead: Article) -> DigestItem:
         overlooked = self._watched is not None and not covered_by(story, self._watched)
         return DigestItem(lead, tuple(alternatives(story, lead)), not_in_us_media=overlooked)
+
+
+def _preview(lead: Article | None) -> str:
+    """The lead's link to preview, if its article has a picture to show."""
+    return lead.url if lead is not None and lead.image else ""
 
 
 def _take(ranked: list[_Ranked], seen: set[str], count: int) -> Iterator[_Ranked]:
@@ -188,4 +232,7 @@ class Editions:
         now = self._clock()
         ordered = in_story_order(self._store.articles(since=now - WINDOW))
         groups = await self._worker.run(group_positions, ordered) if ordered else []
-        return Edition(stories_of(ordered, groups), built=now, watched=self._watched)
+        gathered = bool(ordered) or any(
+            state.last_attempt is not None for state in self._store.feed_states().values())
+        return Edition(stories_of(ordered, groups), built=now, watched=self._watched,
+                       gathered=gathered)

@@ -579,13 +579,15 @@ def _article_from_doc(doc: Mapping[str, Any]) -> Article:
 def _delivery_to_doc(delivery: Delivery) -> dict[str, Any]:
     doc = asdict(delivery)
     doc["chunks"], doc["keys"] = list(delivery.chunks), list(delivery.keys)
+    doc["more"] = list(delivery.more)
     return doc
 
 
 def _delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
     return Delivery(chat_id=int(doc["chat_id"]), local_date=str(doc["local_date"]),
                     chunks=tuple(doc["chunks"]), keys=tuple(doc["keys"]),
-                    delivered=int(doc.get("delivered", 0)))
+                    delivered=int(doc.get("delivered", 0)), preview=str(doc.get("preview", "")),
+                    more=tuple(doc.get("more", ())))
 
 
 def _time_or_none(text: str | None) -> datetime | None:

@@ -145,8 +145,8 @@ def lead_for(story: Story, country: str) -> Article | None:
 
 def alternatives(story: Story, lead: Article) -> list[Article]:
     """The other takes on the story, one per outlet (its first article), the lead's outlet
-    excluded: outlets of the lead's country first, then other countries, each in order of
-    publication."""
+    excluded: other countries' outlets first (how others told it is the point), then the
+    lead's country's, each in order of publication."""
     seen = {lead.source}
     home: list[Article] = []
     abroad: list[Article] = []
@@ -155,7 +155,7 @@ def alternatives(story: Story, lead: Article) -> list[Article]:
             continue
         seen.add(article.source)
         (home if article.country == lead.country else abroad).append(article)
-    return home + abroad
+    return abroad + home
 
 
 def covered_by(story: Story, country: str) -> bool:

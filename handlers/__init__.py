@@ -41,6 +41,7 @@ def register(application: Application) -> None:
         CallbackQueryHandler(subscriptions.suggestion_button, pattern=r"^add:"))
     application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^forget:"))
     application.add_handler(CallbackQueryHandler(queries.page_button, pattern=r"^page:"))
+    application.add_handler(CallbackQueryHandler(digests.more_button, pattern=r"^more:"))
     application.add_handler(CallbackQueryHandler(queries.topic_button, pattern=r"^topic:"))
     application.add_handler(InlineQueryHandler(queries.inline_query))
     application.add_handler(MessageHandler(filters.COMMAND, basics.unknown_command))

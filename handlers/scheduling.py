@@ -68,6 +68,8 @@ async def digest_check(context: NewsContext) -> None:
     if not due:
         return
     edition = await data.editions.current()
+    if not edition.gathered:
+        return  # before the first ingestion pass: the digests wait for the news, still due
     started = 0
     for item in due:
         chat_id = item.chat.chat_id
