@@ -107,7 +107,9 @@ async def test_unknown_command_is_escaped(bot: RunningBot) -> None:
 async def test_odd_plain_text_is_answered_as_a_question(bot: RunningBot, text: str) -> None:
     reply = await bot.say(CHAT, text)
     assert reply.ok
-    assert reply.result["text"].startswith(("I found nothing", "Ask me about a topic"))
+    # No article is stored: before or after the first ingestion pass, as timing has it.
+    assert reply.result["text"].startswith(
+        ("I found nothing", "Ask me about a topic", "I am still gathering the news"))
 
 
 @pytest.mark.parametrize(
