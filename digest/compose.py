@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
+from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 from digest.countries import by_code
@@ -99,22 +101,66 @@ class Size:
 @dataclass(frozen=True, slots=True)
 class Block:
     """A piece of a digest that is never cut, with its size as Telegram counts it
-    (measured once: a block is packed into many chats' digests)."""
+    (measured once: a block is packed into many chats' digests). The parts of its Size
+    are kept as plain numbers: packing adds them up millions of times."""
 
     text: str
-    size: Size
+    length: int  # visible UTF-16 code units
+    entities: int
+    links: int  # UTF-16 code units of link addresses
 
     @classmethod
     def of(cls, text: str) -> Block:
-        return cls(text, measure(text))
+        size = measure(text)
+        return cls(text, size.text, size.entities, size.links)
+
+    @property
+    def size(self) -> Size:
+        return Size(self.length, self.entities, self.links)
 
 
 @dataclass(frozen=True, slots=True)
 class RenderedSection:
-    """A country's section as blocks, ready to be packed into any chat's digest."""
+    """A country's section as blocks, ready to be packed into any chat's digest.
+
+    Shared by many digests, it keeps running totals of its blocks' sizes, so that packing
+    finds how many of them go into a message by bisection, and the runs of blocks it was
+    packed as, joined once."""
 
     blocks: tuple[Block, ...]  # the first holds the section header
     continued: Block | None = None  # the header repeated when the section goes on
+    # Totals over the first k blocks, each followed by a separator (k = 0, 1, ...).
+    _lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _entities: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _links: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _runs: dict[tuple[int, int], Block] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name, sizes in (("_lengths", (b.length + _SEPARATOR_LENGTH for b in self.blocks)),
+                            ("_entities", (b.entities for b in self.blocks)),
+                            ("_links", (b.links for b in self.blocks))):
+            object.__setattr__(self, name, (0, *accumulate(sizes)))
+        object.__setattr__(self, "_runs", {})
+
+    def fitting(self, start: int, room: tuple[int, int, int]) -> int:
+        """The end of the longest run of blocks from `start` within `room` (length,
+        entities, links): `start` itself if not even one block fits."""
+        length, entities, links = room
+        return min(
+            bisect_right(self._lengths, self._lengths[start] + length + _SEPARATOR_LENGTH),
+            bisect_right(self._entities, self._entities[start] + entities),
+            bisect_right(self._links, self._links[start] + links)) - 1
+
+    def run(self, start: int, end: int) -> Block:
+        """Blocks `start` to `end` (excluded) as one block."""
+        found = self._runs.get((start, end))
+        if found is None:
+            found = self._runs[start, end] = Block(
+                _SEPARATOR.join(b.text for b in self.blocks[start:end]),
+                self._lengths[end] - self._lengths[start] - _SEPARATOR_LENGTH,
+                self._entities[end] - self._entities[start],
+                self._links[end] - self._links[start])
+        return found
 
 
 def measure(text: str) -> Size:
@@ -168,25 +214,36 @@ def pack_digest(sections: Sequence[RenderedSection], *, when: datetime) -> list[
     """Rendered sections under a dated header, as the fewest messages within Telegram's
     limits, cut only between blocks. `when` is the digest's moment in the user's zone."""
     _require_aware(when, "when")
-    chunks = _Chunks(Block.of(_header(when)))
+    chunks = _Chunks()
+    chunks.append(_header_block(when.weekday(), when.day, when.month))
     for section in sections:
-        first, *rest = section.blocks
-        chunks.add(first)  # it holds the section header itself
-        for block in rest:
-            chunks.add(block, continued=section.continued)
+        start = 0
+        while start < len(section.blocks):
+            end = section.fitting(start, chunks.room())
+            if end == start:  # a new message, which says when the section goes on
+                chunks.open(section.continued if start else None)
+                # A story block alone always fits (story_block saw to it).
+                end = max(section.fitting(start, chunks.room()), start + 1)
+            chunks.append(section.run(start, end))
+            start = end
     return chunks.finish()
 
 
 def first_message(blocks: Sequence[Block]) -> tuple[str, int]:
     """As many of `blocks` as one message holds (at least one): the text and how many."""
-    chunks = _Chunks(blocks[0])
-    for block in blocks[1:]:
-        chunks.add(block)
-    return chunks.finish()[0], chunks.in_first
+    run = RenderedSection(tuple(blocks))
+    end = max(run.fitting(0, _Chunks().room()), 1)
+    return run.run(0, end).text, end
 
 
 def _header(when: datetime) -> str:
     return f"<b>Your news digest</b> — {_DAYS[when.weekday()]} {when.day} {_MONTHS[when.month - 1]}"
+
+
+@cache
+def _header_block(weekday: int, day: int, month: int) -> Block:
+    """Measured once per date, not once per chat."""
+    return Block.of(f"<b>Your news digest</b> — {_DAYS[weekday]} {day} {_MONTHS[month - 1]}")
 
 
 def render_story(
@@ -212,33 +269,38 @@ def render_story(
 
 
 class _Chunks:
-    """Blocks packed greedily into messages, cut only between blocks: with the order
-    fixed, filling each message before opening the next gives the fewest."""
+    """Messages being filled: with the order of blocks fixed, filling each message before
+    opening the next gives the fewest."""
 
-    def __init__(self, first: Block) -> None:
+    def __init__(self) -> None:
         self._done: list[str] = []
-        self._blocks = [first.text]
-        self._size = first.size
-        self.in_first = 1  # blocks in the first message
+        self._parts: list[str] = []
+        self._length = self._entities = self._links = 0
 
-    def add(self, block: Block, *, continued: Block | None = None) -> None:
-        """Append `block`; a new message opens with `continued` (a repeated header) if given."""
-        grown = self._size + _SEPARATOR_SIZE + block.size
-        if grown.fits(_MESSAGE_ROOM):
-            self._blocks.append(block.text)
-            self._size = grown
-            if not self._done:
-                self.in_first += 1
-            return
-        self._done.append(_SEPARATOR.join(self._blocks))
-        if continued is None:
-            self._blocks, self._size = [block.text], block.size
-        else:
-            self._blocks = [continued.text, block.text]
-            self._size = continued.size + _SEPARATOR_SIZE + block.size
+    def room(self) -> tuple[int, int, int]:
+        """What the current message has left for more blocks (after a separator)."""
+        separator = _SEPARATOR_LENGTH if self._parts else 0
+        return (MAX_MESSAGE - self._length - separator, MAX_ENTITIES - self._entities,
+                MAX_LINK_CHARACTERS - self._links)
+
+    def append(self, block: Block) -> None:
+        if self._parts:
+            self._length += _SEPARATOR_LENGTH
+        self._parts.append(block.text)
+        self._length += block.length
+        self._entities += block.entities
+        self._links += block.links
+
+    def open(self, first: Block | None) -> None:
+        """Close the current message and start the next, with `first` if given."""
+        self._done.append(_SEPARATOR.join(self._parts))
+        self._parts = []
+        self._length = self._entities = self._links = 0
+        if first is not None:
+            self.append(first)
 
     def finish(self) -> list[str]:
-        return [*self._done, _SEPARATOR.join(self._blocks)]
+        return [*self._done, _SEPARATOR.join(self._parts)]
 
 
 def _fitted_story(
@@ -252,10 +314,11 @@ def _fitted_story(
 ) -> str:
     """The story within `room`: shorter summary, then fewer takes, then compact."""
     story = _Story(item, number, home, now, tz)
-    limit = len(summarize(item.lead, SUMMARY_LIMIT))
+    limit = len(story.summary)
     while True:
         block = story.render(limit)
-        overflow = measure(block).text - room.text
+        size = measure(block)
+        overflow = size.text - room.text
         if overflow <= 0 or limit == 0:
             break
         limit = max(0, limit - overflow)
@@ -263,10 +326,11 @@ def _fitted_story(
     cuts = [(MAX_HEADLINES, named) for named in range(MAX_NAMED - 1, -1, -1)]
     cuts += [(headlines, 0) for headlines in range(MAX_HEADLINES - 1, -1, -1)]
     for headlines, named in cuts:
-        if measure(block).fits(room):
+        if size.fits(room):
             return block
         block = story.render(0, headlines=headlines, named=named)
-    if measure(block).fits(room):
+        size = measure(block)
+    if size.fits(room):
         return block
     return story.render(0, headlines=0, named=0, compact=True)
 
@@ -282,6 +346,7 @@ class _Story:
         self.when = _when(item.lead.published, now, tz) if now is not None or tz is not None else ""
         self.takes = takes_of(item.alternatives)
         self.abroad = reported_abroad(self.takes, item.lead.country)
+        self.summary = summarize(item.lead, SUMMARY_LIMIT)  # shortened only if it must be
 
     def render(self, summary_limit: int, *, headlines: int = MAX_HEADLINES,
                named: int = MAX_NAMED, compact: bool = False) -> str:
@@ -303,7 +368,8 @@ class _Story:
             meta.append(self.when)
         lines.append(_DOT.join(meta))
 
-        summary = summarize(lead, summary_limit) if summary_limit > 0 else ""
+        summary = (self.summary if summary_limit >= len(self.summary)
+                   else summarize(lead, summary_limit) if summary_limit > 0 else "")
         if summary:
             lines.append(html.escape(summary))
         if compact:
@@ -355,7 +421,6 @@ def _require_aware(moment: datetime, name: str) -> None:
 
 _TAG = re.compile(r'<(?:a href="([^"]*)"|[a-z][^>]*)>')  # opening tags: one entity each
 _ANY_TAG = re.compile(r"<[^>]*>")
-_SEPARATOR_SIZE = measure(_SEPARATOR)
-_MESSAGE_ROOM = Size(MAX_MESSAGE, MAX_ENTITIES, MAX_LINK_CHARACTERS)
+_SEPARATOR_LENGTH = _utf16(_SEPARATOR)
 _LONGEST_HEADER = max((measure(_header(datetime(2026, 9, day, tzinfo=UTC)))
                        for day in range(24, 31)), key=lambda size: size.text)

@@ -22,6 +22,7 @@ from digest.compose import (
     NO_SUBSCRIPTIONS_HINT,
     Block,
     DigestItem,
+    RenderedSection,
     first_message,
     pack_digest,
     section,
@@ -49,6 +50,9 @@ WATCHED_MEDIA = "US"
 # Rendered story blocks kept per edition, by (country, story, position): a few thousand in
 # practice; past this bound (unusual histories) the cache starts over rather than grow.
 _BLOCK_CACHE = 100_000
+# Sections chosen per edition, by (country, stories per country, first digest, the best
+# stories skipped): tens of thousands for 100,000 chats; past this the cache starts over.
+_CHOSEN_CACHE = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +76,16 @@ class _Ranked:
     keys: tuple[str, ...]  # what a chat remembers once it got it: the story's key, the lead's id
 
 
+@dataclass(frozen=True, slots=True)
+class _Chosen:
+    """A country's stories in a chat's digest, and its section of them."""
+
+    entries: tuple[_Ranked, ...]
+    section: RenderedSection
+    story_keys: frozenset[str]
+    keys: tuple[str, ...]  # to remember as sent
+
+
 class Edition:
     """The stories of one clustering, ranked per country once and shared by every chat.
 
@@ -91,6 +105,7 @@ class Edition:
         self._by_key = {s.key: s for s in stories}
         self._ranked: dict[str, list[_Ranked]] = {}
         self._blocks: dict[tuple[str, str, int], Block] = {}
+        self._chosen: dict[tuple[str | int | bool, ...], _Chosen] = {}
 
     def item(self, article: Article) -> DigestItem:
         """The article as a story to show on its own (a topic answer): led by it, with the
@@ -129,18 +144,41 @@ class Edition:
         lead: Article | None = None
         shown: list[str] = []
         for country in countries:
-            blocks = []
-            for number, entry in enumerate(
-                    _take(self._ranked_entries(country), seen, per_country), 1):
-                seen.add(entry.story.key)  # a story covered by two chosen countries shows once
-                keys.extend(entry.keys)
-                blocks.append(self._block(country, entry, number))
-                lead = lead or entry.lead
-            if blocks:
+            chosen = self._choose(country, seen, per_country, first=not sent)
+            seen |= chosen.story_keys  # a story covered by two chosen countries shows once
+            keys.extend(chosen.keys)
+            if chosen.entries:
+                lead = lead or chosen.entries[0].lead
                 shown.append(country)
-            sections.append(section(country, tuple(blocks), first=not sent))
+            sections.append(chosen.section)
         return Digest(pack_digest(sections, when=when), tuple(keys), _preview(lead),
                       tuple(shown))
+
+    def _choose(self, country: str, seen: set[str], per_country: int, *, first: bool
+                ) -> _Chosen:
+        """The country's best `per_country` stories not in `seen`, and their section. Which
+        of the best ones a chat skips (sent before, or shown under an earlier country)
+        falls into a few patterns, most often none: each is chosen and laid out once."""
+        skipped = []
+        taken = 0
+        for entry in self._ranked_entries(country):
+            if taken == per_country:
+                break
+            if entry.story.key in seen:
+                skipped.append(entry.story.key)
+            else:
+                taken += 1
+        cache_key = (country, per_country, first, *skipped)
+        found = self._chosen.get(cache_key)
+        if found is None:
+            if len(self._chosen) >= _CHOSEN_CACHE:
+                self._chosen.clear()
+            entries = tuple(_take(self._ranked_entries(country), seen, per_country))
+            blocks = tuple(self._block(country, entry, n) for n, entry in enumerate(entries, 1))
+            found = self._chosen[cache_key] = _Chosen(
+                entries, section(country, blocks, first=first),
+                frozenset(e.story.key for e in entries), tuple(k for e in entries for k in e.keys))
+        return found
 
     def more(self, country: str, sent: frozenset[str], *, per_country: int) -> Digest | None:
         """`country`'s next stories the chat was not sent, as one message; None if none."""

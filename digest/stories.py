@@ -80,18 +80,16 @@ class Story:
     # The first article's id: it stays the same while later articles join the story, so a
     # chat's memory of sent stories survives the next clustering.
     key: str = field(init=False, repr=False, compare=False)
+    countries: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ids", frozenset(a.id for a in self.articles))
         object.__setattr__(self, "key", self.articles[0].id)
+        object.__setattr__(self, "countries", frozenset(a.country for a in self.articles))
 
     @property
     def outlets(self) -> frozenset[str]:
         return frozenset(a.source for a in self.articles)
-
-    @property
-    def countries(self) -> frozenset[str]:
-        return frozenset(a.country for a in self.articles)
 
     @property
     def latest(self) -> datetime:

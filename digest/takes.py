@@ -54,10 +54,14 @@ class Takes:
 
 def takes_of(alternatives: Sequence[Article]) -> Takes:
     """Alternatives (in the order to show them) as takes: near-identical headlines merged,
-    at most MAX_HEADLINES of them; the outlets after those are only named."""
+    at most MAX_HEADLINES of them; the outlets after those are only named (a story of a
+    hundred reports compares the first few headlines, not all)."""
     groups: list[tuple[frozenset[str], list[Article]]] = []
     named: list[Article] = []
-    for article in alternatives:
+    for position, article in enumerate(alternatives):
+        if len(groups) == MAX_HEADLINES:
+            named.extend(alternatives[position:])
+            break
         words = _words(article.title)
         same = next((g for w, g in groups if _similar(words, w)), None)
         if same is not None and len(same) < MAX_CREDITS:
