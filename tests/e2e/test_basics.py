@@ -52,6 +52,9 @@ async def test_help_lists_every_command(bot: RunningBot) -> None:
     assert registered  # the set below is not vacuous
     for command in registered:
         assert f"/{command} — " in text
+    # The digest's marker, explained once here; not the search icon of topic answers.
+    assert "🔦 marks a story no US outlet reported" in text
+    assert "🔎" not in text
 
 
 async def test_command_menu_is_set_at_start(bot: RunningBot) -> None:
