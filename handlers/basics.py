@@ -53,8 +53,8 @@ def help_text() -> str:
     lines = [f"/{name} — {esc(about)}" for name, about in COMMANDS]
     return ("<b>Commands</b>\n" + "\n".join(lines)
             + "\n\nCountries can be names, codes or flags: Japan, JP, 🇯🇵, Brasil."
-            + f"\n\nIn digests, {NOT_IN_US_MEDIA.split()[0]} marks a story no US outlet "
-            "reported; under each story, tap the other reports to see how other outlets "
+            + f"\n\nIn digests, {NOT_IN_US_MEDIA.split()[0]} marks a story other "
+            "countries reported but no US outlet did; under each story, tap the other reports to see how other outlets "
             "and countries told it.")
 
 

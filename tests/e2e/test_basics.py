@@ -53,7 +53,7 @@ async def test_help_lists_every_command(bot: RunningBot) -> None:
     for command in registered:
         assert f"/{command} — " in text
     # The digest's marker, explained once here; not the search icon of topic answers.
-    assert "🔦 marks a story no US outlet reported" in text
+    assert "🔦 marks a story other countries reported but no US outlet did" in text
     assert "🔎" not in text
 
 
