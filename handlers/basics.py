@@ -54,8 +54,8 @@ def help_text() -> str:
     return ("<b>Commands</b>\n" + "\n".join(lines)
             + "\n\nCountries can be names, codes or flags: Japan, JP, 🇯🇵, Brasil."
             + f"\n\nIn digests, {NOT_IN_US_MEDIA.split()[0]} marks a story other "
-            "countries reported but no US outlet did; under each story, tap the other reports to see how other outlets "
-            "and countries told it.")
+            "countries reported but no US outlet did; under each story, tap the other "
+            "reports to see how other outlets and countries told it.")
 
 
 async def help_command(update: Update, context: NewsContext) -> None:
