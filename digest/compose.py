@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import html
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from itertools import accumulate
 from zoneinfo import ZoneInfo
 
 from digest.countries import by_code
@@ -121,46 +119,10 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class RenderedSection:
-    """A country's section as blocks, ready to be packed into any chat's digest.
-
-    Shared by many digests, it keeps running totals of its blocks' sizes, so that packing
-    finds how many of them go into a message by bisection, and the runs of blocks it was
-    packed as, joined once."""
+    """A country's section as blocks, ready to be packed into any chat's digest."""
 
     blocks: tuple[Block, ...]  # the first holds the section header
     continued: Block | None = None  # the header repeated when the section goes on
-    # Totals over the first k blocks, each followed by a separator (k = 0, 1, ...).
-    _lengths: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _entities: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _links: tuple[int, ...] = field(init=False, repr=False, compare=False)
-    _runs: dict[tuple[int, int], Block] = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        for name, sizes in (("_lengths", (b.length + _SEPARATOR_LENGTH for b in self.blocks)),
-                            ("_entities", (b.entities for b in self.blocks)),
-                            ("_links", (b.links for b in self.blocks))):
-            object.__setattr__(self, name, (0, *accumulate(sizes)))
-        object.__setattr__(self, "_runs", {})
-
-    def fitting(self, start: int, room: tuple[int, int, int]) -> int:
-        """The end of the longest run of blocks from `start` within `room` (length,
-        entities, links): `start` itself if not even one block fits."""
-        length, entities, links = room
-        return min(
-            bisect_right(self._lengths, self._lengths[start] + length + _SEPARATOR_LENGTH),
-            bisect_right(self._entities, self._entities[start] + entities),
-            bisect_right(self._links, self._links[start] + links)) - 1
-
-    def run(self, start: int, end: int) -> Block:
-        """Blocks `start` to `end` (excluded) as one block."""
-        found = self._runs.get((start, end))
-        if found is None:
-            found = self._runs[start, end] = Block(
-                _SEPARATOR.join(b.text for b in self.blocks[start:end]),
-                self._lengths[end] - self._lengths[start] - _SEPARATOR_LENGTH,
-                self._entities[end] - self._entities[start],
-                self._links[end] - self._links[start])
-        return found
 
 
 def measure(text: str) -> Size:
@@ -181,11 +143,24 @@ def story_block(item: DigestItem, number: int, country: str) -> Block:
 
     Rendering (summaries, fitting) is the costly part of a digest and does not depend on
     the chat, so callers cache blocks and share them between chats."""
-    title = _section_header(country)
+    text, size = _fitted_story(item, number, country, _story_room(country))
+    if number != 1:
+        return Block(text, size.text, size.entities, size.links)
+    header = _header_of_section(country)
+    return Block(f"{header.text}{_SEPARATOR}{text}", header.length + _SEPARATOR_LENGTH + size.text,
+                 header.entities + size.entities, header.links + size.links)
+
+
+@cache
+def _header_of_section(country: str) -> Block:
+    return Block.of(_section_header(country))
+
+
+@cache
+def _story_room(country: str) -> Size:
+    """What any message leaves a story of `country`'s section."""
     taken = _LONGEST_HEADER + continued_block(country).size + measure(2 * _SEPARATOR)
-    room = Size(MAX_MESSAGE - taken.text, MAX_ENTITIES - taken.entities, MAX_LINK_CHARACTERS)
-    text = _fitted_story(item, number, country, room)
-    return Block.of(f"{title}{_SEPARATOR}{text}" if number == 1 else text)
+    return Size(MAX_MESSAGE - taken.text, MAX_ENTITIES - taken.entities, MAX_LINK_CHARACTERS)
 
 
 @cache
@@ -214,26 +189,45 @@ def pack_digest(sections: Sequence[RenderedSection], *, when: datetime) -> list[
     """Rendered sections under a dated header, as the fewest messages within Telegram's
     limits, cut only between blocks. `when` is the digest's moment in the user's zone."""
     _require_aware(when, "when")
-    chunks = _Chunks()
-    chunks.append(_header_block(when.weekday(), when.day, when.month))
-    for section in sections:
-        start = 0
-        while start < len(section.blocks):
-            end = section.fitting(start, chunks.room())
-            if end == start:  # a new message, which says when the section goes on
-                chunks.open(section.continued if start else None)
-                # A story block alone always fits (story_block saw to it).
-                end = max(section.fitting(start, chunks.room()), start + 1)
-            chunks.append(section.run(start, end))
-            start = end
-    return chunks.finish()
+    header = _header_block(when.weekday(), when.day, when.month)
+    return [_SEPARATOR.join(parts) for parts in _pack(header, sections)]
 
 
 def first_message(blocks: Sequence[Block]) -> tuple[str, int]:
     """As many of `blocks` as one message holds (at least one): the text and how many."""
-    run = RenderedSection(tuple(blocks))
-    end = max(run.fitting(0, _Chunks().room()), 1)
-    return run.run(0, end).text, end
+    first = _pack(blocks[0], [RenderedSection(tuple(blocks[1:]))])[0]
+    return _SEPARATOR.join(first), len(first)
+
+
+def _pack(first: Block, sections: Sequence[RenderedSection]) -> list[list[str]]:
+    """Blocks packed greedily into messages (each a list of block texts), cut only between
+    blocks: with the order fixed, filling each message before opening the next gives the
+    fewest. One loop with local numbers: it runs for every block of every chat's digest."""
+    done: list[list[str]] = []
+    parts = [first.text]
+    length, entities, links = first.length, first.entities, first.links
+    for section in sections:
+        opening: Block | None = None  # the first block holds the section header itself
+        for block in section.blocks:
+            if (length + _SEPARATOR_LENGTH + block.length <= MAX_MESSAGE
+                    and entities + block.entities <= MAX_ENTITIES
+                    and links + block.links <= MAX_LINK_CHARACTERS):
+                parts.append(block.text)
+                length += _SEPARATOR_LENGTH + block.length
+                entities += block.entities
+                links += block.links
+            else:
+                done.append(parts)
+                parts = [block.text]
+                length, entities, links = block.length, block.entities, block.links
+                if opening is not None:  # the section goes on: it says so, once
+                    parts.insert(0, opening.text)
+                    length += opening.length + _SEPARATOR_LENGTH
+                    entities += opening.entities
+                    links += opening.links
+            opening = section.continued
+    done.append(parts)
+    return done
 
 
 def _header(when: datetime) -> str:
@@ -265,42 +259,7 @@ def render_story(
         _require_aware(now, "now")
     home = (item.lead.country if country is None else country).upper()
     room = Size(MAX_MESSAGE, MAX_ENTITIES, MAX_LINK_CHARACTERS)
-    return _fitted_story(item, number, home, room, now=now, tz=tz)
-
-
-class _Chunks:
-    """Messages being filled: with the order of blocks fixed, filling each message before
-    opening the next gives the fewest."""
-
-    def __init__(self) -> None:
-        self._done: list[str] = []
-        self._parts: list[str] = []
-        self._length = self._entities = self._links = 0
-
-    def room(self) -> tuple[int, int, int]:
-        """What the current message has left for more blocks (after a separator)."""
-        separator = _SEPARATOR_LENGTH if self._parts else 0
-        return (MAX_MESSAGE - self._length - separator, MAX_ENTITIES - self._entities,
-                MAX_LINK_CHARACTERS - self._links)
-
-    def append(self, block: Block) -> None:
-        if self._parts:
-            self._length += _SEPARATOR_LENGTH
-        self._parts.append(block.text)
-        self._length += block.length
-        self._entities += block.entities
-        self._links += block.links
-
-    def open(self, first: Block | None) -> None:
-        """Close the current message and start the next, with `first` if given."""
-        self._done.append(_SEPARATOR.join(self._parts))
-        self._parts = []
-        self._length = self._entities = self._links = 0
-        if first is not None:
-            self.append(first)
-
-    def finish(self) -> list[str]:
-        return [*self._done, _SEPARATOR.join(self._parts)]
+    return _fitted_story(item, number, home, room, now=now, tz=tz)[0]
 
 
 def _fitted_story(
@@ -311,8 +270,9 @@ def _fitted_story(
     *,
     now: datetime | None = None,
     tz: ZoneInfo | None = None,
-) -> str:
-    """The story within `room`: shorter summary, then fewer takes, then compact."""
+) -> tuple[str, Size]:
+    """The story within `room`, and its size: shorter summary, then fewer takes, then
+    compact."""
     story = _Story(item, number, home, now, tz)
     limit = len(story.summary)
     while True:
@@ -327,12 +287,13 @@ def _fitted_story(
     cuts += [(headlines, 0) for headlines in range(MAX_HEADLINES - 1, -1, -1)]
     for headlines, named in cuts:
         if size.fits(room):
-            return block
+            return block, size
         block = story.render(0, headlines=headlines, named=named)
         size = measure(block)
     if size.fits(room):
-        return block
-    return story.render(0, headlines=0, named=0, compact=True)
+        return block, size
+    block = story.render(0, headlines=0, named=0, compact=True)
+    return block, measure(block)
 
 
 class _Story:

@@ -50,9 +50,10 @@ WATCHED_MEDIA = "US"
 # Rendered story blocks kept per edition, by (country, story, position): a few thousand in
 # practice; past this bound (unusual histories) the cache starts over rather than grow.
 _BLOCK_CACHE = 100_000
-# Sections chosen per edition, by (country, stories per country, first digest, the best
-# stories skipped): tens of thousands for 100,000 chats; past this the cache starts over.
-_CHOSEN_CACHE = 200_000
+# Sections of first digests kept per edition, by (country, stories per country, the best
+# stories skipped): a few hundred patterns in practice; past this bound the cache starts
+# over rather than grow.
+_CHOSEN_CACHE = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ class Edition:
         self._by_key = {s.key: s for s in stories}
         self._ranked: dict[str, list[_Ranked]] = {}
         self._blocks: dict[tuple[str, str, int], Block] = {}
-        self._chosen: dict[tuple[str | int | bool, ...], _Chosen] = {}
+        self._chosen: dict[tuple[str | int, ...], _Chosen] = {}
 
     def item(self, article: Article) -> DigestItem:
         """The article as a story to show on its own (a topic answer): led by it, with the
@@ -156,28 +157,32 @@ class Edition:
 
     def _choose(self, country: str, seen: set[str], per_country: int, *, first: bool
                 ) -> _Chosen:
-        """The country's best `per_country` stories not in `seen`, and their section. Which
-        of the best ones a chat skips (sent before, or shown under an earlier country)
-        falls into a few patterns, most often none: each is chosen and laid out once."""
-        skipped = []
-        taken = 0
+        """The country's best `per_country` stories not in `seen`, and their section.
+
+        For a chat's first digest, which of the best stories it skips (those shown under an
+        earlier country) falls into a few patterns, most often none: each is laid out once.
+        A chat with a history skips what it was sent, which makes most patterns unique:
+        those are laid out each time rather than kept."""
+        entries: list[_Ranked] = []
+        skipped: list[str] = []
         for entry in self._ranked_entries(country):
-            if taken == per_country:
+            if len(entries) == per_country:
                 break
-            if entry.story.key in seen:
-                skipped.append(entry.story.key)
+            if entry.keys[0] in seen:  # the story's key
+                skipped.append(entry.keys[0])
             else:
-                taken += 1
-        cache_key = (country, per_country, first, *skipped)
-        found = self._chosen.get(cache_key)
+                entries.append(entry)
+        cache_key = (country, per_country, *skipped)
+        found = self._chosen.get(cache_key) if first else None
         if found is None:
-            if len(self._chosen) >= _CHOSEN_CACHE:
-                self._chosen.clear()
-            entries = tuple(_take(self._ranked_entries(country), seen, per_country))
             blocks = tuple(self._block(country, entry, n) for n, entry in enumerate(entries, 1))
-            found = self._chosen[cache_key] = _Chosen(
-                entries, section(country, blocks, first=first),
-                frozenset(e.story.key for e in entries), tuple(k for e in entries for k in e.keys))
+            found = _Chosen(
+                tuple(entries), section(country, blocks, first=first),
+                frozenset(e.keys[0] for e in entries), tuple(k for e in entries for k in e.keys))
+            if first:
+                if len(self._chosen) >= _CHOSEN_CACHE:
+                    self._chosen.clear()
+                self._chosen[cache_key] = found
         return found
 
     def more(self, country: str, sent: frozenset[str], *, per_country: int) -> Digest | None:

@@ -27,8 +27,11 @@ from digest.tokens import STOPWORDS, WORD, fold
 from digest.translate import language_name
 
 READER_LANGUAGE = "en"  # digests are in English; other languages are marked
-MAX_HEADLINES = 6  # takes shown with their headline
-MAX_NAMED = 6  # further outlets named (and linked) after them
+# Takes shown with their headline, and further outlets named (and linked) after them.
+# Telegram keeps 100 formatting entities a message and each take is a link: with these a
+# story has at most 11, so a message holds about nine stories.
+MAX_HEADLINES = 5
+MAX_NAMED = 3
 MAX_CREDITS = 3  # outlets credited on one shared headline
 # Share of distinct words two headlines must have in common (Jaccard) to count as saying
 # the same thing: wire copy and light edits of it, not two outlets' own wordings of one

@@ -171,10 +171,11 @@ def test_takes_show_headlines_one_per_outlet_then_name_outlets() -> None:
     assert lines == [
         "🇨🇳 Xinhua: Xinhua tells it 0", "🇬🇧 BBC: BBC tells it 2",
         "🇫🇷 Le Monde: Le Monde tells it 3", "🇧🇷 Folha: Folha tells it 4",
-        "🇰🇷 Yonhap: Yonhap tells it 5", "🇵🇰 Dawn: Dawn tells it 6",
-        "Also: 🇯🇵 Kyodo · 🇦🇷 Clarin · 🇯🇵 Asahi",
+        "🇰🇷 Yonhap: Yonhap tells it 5",
+        "Also: 🇵🇰 Dawn · 🇯🇵 Kyodo · 🇦🇷 Clarin and 1 other outlet",
     ]
-    assert "+" not in quote  # nothing hidden behind a count
+    assert "+" not in quote  # no "+1 more" that looks like it leads somewhere
+    assert quote.count("<a ") == 8  # every take shown is a link to its report
 
 
 def test_nearly_identical_headlines_are_shown_once_credited_to_each_outlet() -> None:
