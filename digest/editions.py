@@ -14,7 +14,7 @@ of them) share everything but the packing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -83,7 +83,7 @@ class _Chosen:
 
     entries: tuple[_Ranked, ...]
     section: RenderedSection
-    story_keys: frozenset[str]
+    story_keys: tuple[str, ...]
     keys: tuple[str, ...]  # to remember as sent
 
 
@@ -146,7 +146,7 @@ class Edition:
         shown: list[str] = []
         for country in countries:
             chosen = self._choose(country, seen, per_country, first=not sent)
-            seen |= chosen.story_keys  # a story covered by two chosen countries shows once
+            seen.update(chosen.story_keys)  # a story covered by two countries shows once
             keys.extend(chosen.keys)
             if chosen.entries:
                 lead = lead or chosen.entries[0].lead
@@ -165,35 +165,41 @@ class Edition:
         those are laid out each time rather than kept."""
         entries: list[_Ranked] = []
         skipped: list[str] = []
-        for entry in self._ranked_entries(country):
-            if len(entries) == per_country:
-                break
-            if entry.keys[0] in seen:  # the story's key
-                skipped.append(entry.keys[0])
-            else:
-                entries.append(entry)
-        cache_key = (country, per_country, *skipped)
-        found = self._chosen.get(cache_key) if first else None
-        if found is None:
-            blocks = tuple(self._block(country, entry, n) for n, entry in enumerate(entries, 1))
-            found = _Chosen(
-                tuple(entries), section(country, blocks, first=first),
-                frozenset(e.keys[0] for e in entries), tuple(k for e in entries for k in e.keys))
-            if first:
-                if len(self._chosen) >= _CHOSEN_CACHE:
-                    self._chosen.clear()
-                self._chosen[cache_key] = found
+        if per_country > 0:
+            for entry in self._ranked_entries(country):
+                story_key = entry.keys[0]
+                if story_key in seen:
+                    skipped.append(story_key)
+                else:
+                    entries.append(entry)
+                    if len(entries) == per_country:
+                        break
+        cache_key = (country, per_country, *skipped) if first else None
+        if cache_key is not None and (found := self._chosen.get(cache_key)) is not None:
+            return found
+        blocks = []
+        story_keys = []
+        keys: list[str] = []
+        for number, entry in enumerate(entries, 1):
+            blocks.append(self._block(country, entry, number))
+            story_keys.append(entry.keys[0])
+            keys.extend(entry.keys)
+        found = _Chosen(tuple(entries), section(country, tuple(blocks), first=first),
+                        tuple(story_keys), tuple(keys))
+        if cache_key is not None:
+            if len(self._chosen) >= _CHOSEN_CACHE:
+                self._chosen.clear()
+            self._chosen[cache_key] = found
         return found
 
     def more(self, country: str, sent: frozenset[str], *, per_country: int) -> Digest | None:
         """`country`'s next stories the chat was not sent, as one message; None if none."""
-        entries = list(_take(self._ranked_entries(country), self._seen(sent), per_country))
-        if not entries:
+        chosen = self._choose(country, self._seen(sent), per_country, first=False)
+        if not chosen.entries:
             return None
-        text, count = first_message(
-            [self._block(country, entry, n) for n, entry in enumerate(entries, 1)])
-        keys = tuple(k for entry in entries[:count] for k in entry.keys)
-        return Digest([text], keys, _preview(entries[0].lead), (country,))
+        text, count = first_message(chosen.section.blocks)
+        keys = tuple(k for entry in chosen.entries[:count] for k in entry.keys)
+        return Digest([text], keys, _preview(chosen.entries[0].lead), (country,))
 
     def _seen(self, sent: frozenset[str]) -> set[str]:
         return {self._story_key[k] for k in sent if k in self._story_key}
@@ -227,16 +233,6 @@ class Edition:
 def _preview(lead: Article | None) -> str:
     """The lead's link to preview, if its article has a picture to show."""
     return lead.url if lead is not None and lead.image else ""
-
-
-def _take(ranked: list[_Ranked], seen: set[str], count: int) -> Iterator[_Ranked]:
-    taken = 0
-    for entry in ranked:
-        if taken == count:
-            return
-        if entry.story.key not in seen:
-            taken += 1
-            yield entry
 
 
 class Editions:
