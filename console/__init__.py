@@ -4,7 +4,8 @@ The real Application runs with its real handlers, rate limiter, job queue,
 ingestion, clustering and search; only the two far ends are local: the Bot API
 is answered in-process (console.api) and the news sites are a local server
 of invented sample feeds (console.samples). Each line typed (or piped in) is
-one message; a number presses a button of the newest keyboard. End of input
+one message; a number presses a button of the newest keyboard; "@bot words" is an
+inline query. The console user is an admin of the bot (/stats). End of input
 (Ctrl+D) quits.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -21,14 +23,19 @@ from typing import TextIO
 from telegram import Update
 from telegram.ext import Application
 
-from console.api import ConsoleBotAPI
+from console.api import USER, ConsoleBotAPI
 from console.samples import SAMPLES, SampleServer
-from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig
+from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig, WebAppConfig
 from digest.sources import load_catalog
 from digest.store import Store
 from handlers.scheduling import refresh
+from webapp.auth import WebAppUser, launch_fragment, sign_init_data
 
 CONSOLE_TOKEN = "0:console"  # never sent anywhere: the console answers every request itself
+HOW_TO = ("Type as you would in Telegram: /start, /subscribe Japan, /digest, /latest rare "
+          "earths, /help, /stats. A number presses a button. Inline mode: @bot rare earths. "
+          "Ctrl+D quits.")
+NO_KEYBOARD = "(no keyboard is showing: a number presses a button of the bot's last keyboard)"
 
 
 AppFactory = Callable[..., Application]
@@ -45,14 +52,16 @@ async def run_console(config: Config, build_application: AppFactory,
     def show(line: str) -> None:
         print(line, file=stdout, flush=True)
 
-    echo = not stdin.isatty()  # piped input: show what was "typed", like a transcript
+    interactive = stdin.isatty()  # a prompt when typing; piped: echo, like a transcript
     with tempfile.TemporaryDirectory(prefix="newsbot-console-") as folder, \
             SampleServer(samples_folder) as samples:
         catalog = Path(folder) / "catalog.toml"
         catalog.write_text(samples.catalog(), encoding="utf-8")
+        port = _free_port()
         config = dataclasses.replace(
             config,
-            telegram=TelegramConfig(token=CONSOLE_TOKEN),
+            telegram=TelegramConfig(token=CONSOLE_TOKEN, admins=(USER["id"],)),
+            webapp=WebAppConfig(url=f"http://127.0.0.1:{port}/", port=port),
             storage=StorageConfig(path=str(Path(folder) / "store.json")),
             sources=SourcesConfig(catalog=str(catalog)),
         )
@@ -67,21 +76,46 @@ async def run_console(config: Config, build_application: AppFactory,
         show(f"Console mode, with SAMPLE news (invented for trying the bot, not real "
              f"reporting): {len(report.new_articles) if report else 0} articles from "
              f"{len(sources)} outlets in {countries} countries.\n"
-             "Type as you would in Telegram: /start, /subscribe Japan, /digest, /latest rare "
-             "earths, /help. A number presses a button. Ctrl+D quits.")
+             f"The globe (Mini App) in a browser: {globe_link(config, application)}\n{HOW_TO}")
         await application.start()
         try:
-            while line := await asyncio.to_thread(stdin.readline):
+            while line := await asyncio.to_thread(read_line, stdin, stdout, interactive):
                 text = line.strip()
                 if not text:
                     continue
-                if echo:
+                if not interactive:
                     show(f"\n> {text}")
-                data = api.button_update(int(text)) if text.isdigit() else None
-                update = data or api.message_update(text)
+                if text.isdigit():
+                    update = api.button_update(int(text))
+                    if update is None:
+                        show(NO_KEYBOARD)
+                        continue
+                else:
+                    update = api.inline_update(text) or api.message_update(text)
                 await application.process_update(Update.de_json(update, application.bot))
         finally:
             await application.stop()
             await application.shutdown()
             await application.post_shutdown(application)
     return 0
+
+
+def globe_link(config: Config, application: Application) -> str:
+    """The app's address with launch data signed here as Telegram would sign it."""
+    user = WebAppUser(USER["id"], USER["first_name"], USER["language_code"])
+    data = sign_init_data(user, CONSOLE_TOKEN, now=application.bot_data.clock())
+    return config.webapp.url + launch_fragment(data)
+
+
+def _free_port() -> int:
+    """A port free on this machine now, for the console's local web server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def read_line(stdin: TextIO, stdout: TextIO, interactive: bool) -> str:
+    """The next line typed, after a "> " prompt on a terminal; "" at end of input."""
+    if interactive:
+        print("\n> ", end="", file=stdout, flush=True)
+    return stdin.readline()

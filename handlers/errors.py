@@ -8,10 +8,16 @@ A formatter masks it in the final text of every record, traceback included.
 from __future__ import annotations
 
 import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from types import TracebackType
 
 from telegram import Update
 from telegram.error import Forbidden
 
+from digest.store import DamagedRecord
 from handlers.context import NewsContext
 
 log = logging.getLogger(__name__)
@@ -68,6 +74,22 @@ def configure_logging(level: str, token: str) -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    sys.excepthook = hook = _redacting_excepthook(token)
+    threading.excepthook = lambda crash: hook(crash.exc_type, crash.exc_value or Exception(),
+                                              crash.exc_traceback)
+
+
+def _redacting_excepthook(token: str) -> Callable[
+        [type[BaseException], BaseException, TracebackType | None], None]:
+    """An uncaught exception's traceback goes to stderr (the journal) masked like a log line:
+    PTB puts the token in some exception messages."""
+
+    def hook(kind: type[BaseException], error: BaseException,
+             trace: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, error, trace))
+        sys.stderr.write(text.replace(token, "<token>") if token else text)
+
+    return hook
 
 
 async def on_error(update: object, context: NewsContext) -> None:
@@ -83,7 +105,11 @@ async def on_error(update: object, context: NewsContext) -> None:
         log.info("chat %s is unreachable (%s); marked inactive",
                  chat.id if chat else "?", context.error.message)
         return
-    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(context.error, DamagedRecord):
+        # Logged with its field and value when the store loaded; no traceback per message.
+        log.warning("update not handled: %s", context.error)
+    else:
+        log.error("error while handling an update", exc_info=context.error)
     if chat is None:
         return
     try:

@@ -16,6 +16,7 @@ from digest.countries import Country, by_code
 from digest.models import Chat
 from digest.subscriptions import Change, Coverage, subscribe, subscribed, toggle, unsubscribe
 from handlers.context import NewsContext
+from handlers.globe import with_globe
 from handlers.replies import clip, country_list, esc
 
 PAGE_SIZE = 10
@@ -70,7 +71,8 @@ async def show_picker(update: Update, context: NewsContext) -> None:
     chat = current_chat(context, update.effective_chat.id)
     await update.effective_message.reply_text(
         picker_text(chat), parse_mode=ParseMode.HTML,
-        reply_markup=regions_keyboard(context.bot_data.coverage, chat),
+        reply_markup=with_globe(regions_keyboard(context.bot_data.coverage, chat), update,
+                                context),
     )
 
 
@@ -141,7 +143,7 @@ async def subscribe_command(update: Update, context: NewsContext) -> None:
 
 
 async def unsubscribe_command(update: Update, context: NewsContext) -> None:
-    """/unsubscribe NAMES removes countries; without names it opens the keyboard."""
+    """/unsubscribe NAMES (or all) removes countries; without names it opens the keyboard."""
     text = " ".join(context.args or ())
     if not text.strip():
         await show_picker(update, context)
@@ -149,8 +151,9 @@ async def unsubscribe_command(update: Update, context: NewsContext) -> None:
     change = unsubscribe(current_chat(context, update.effective_chat.id), text)
     if change.changed:
         context.bot_data.store.save_chat(change.chat)
-    await update.effective_message.reply_text(change_text(change, "removed"),
-                                              parse_mode=ParseMode.HTML)
+    reply = change_text(change, "removed") if change.changed or change.found else (
+        "You have no countries to remove. Send /subscribe to pick some.")
+    await update.effective_message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
 def settings_text(chat: Chat, context: NewsContext) -> str:

@@ -605,10 +605,12 @@ class FakeBotAPI:
         self._open_callback_queries: set[str] = set()
         self._open_inline_queries: set[str] = set()
         self.webhook: JSONDict = {}  # the parameters of the last setWebhook
+        self.menu_buttons: dict[str, JSONDict] = {}  # by chat id; "" is the default
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._drops: dict[str, int] = {}
         self._blocked: set[int | str] = set()
+        self._chat_admins: dict[int | str, tuple[int, ...]] = {}
         self._per_second: float | None = None
         self._per_group_per_minute: float | None = None
         self._send_times: deque[float] = deque()
@@ -621,6 +623,7 @@ class FakeBotAPI:
             "deleteWebhook": self._delete_webhook,
             "setWebhook": self._set_webhook,
             "getWebhookInfo": self._get_webhook_info,
+            "setChatMenuButton": self._set_chat_menu_button,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
@@ -631,6 +634,7 @@ class FakeBotAPI:
             "answerCallbackQuery": self._answer_callback_query,
             "answerInlineQuery": self._answer_inline_query,
             "sendChatAction": self._send_chat_action,
+            "getChatMember": self._get_chat_member,
             "close": lambda _p: True,
             "logOut": lambda _p: True,
         }
@@ -1021,6 +1025,18 @@ class FakeBotAPI:
             self._enqueue({"inline_query": inline})
             return query_id
 
+    def push_inline_button(self, user_id: int, data: str) -> str:
+        """A button under a message the bot sent through inline mode: the callback query has
+        ``inline_message_id`` and no ``message``. Returns the query id."""
+        with self._cond:
+            query_id = str(next(self._ids))
+            self._open_callback_queries.add(query_id)
+            self._enqueue({"callback_query": {
+                "id": query_id, "from": dict(self._user(user_id)),
+                "inline_message_id": f"inline-{query_id}", "chat_instance": "ci-inline",
+                "data": data}})
+            return query_id
+
     def _enqueue(self, update: JSONDict) -> int:
         """Caller holds the lock."""
         if "update_id" not in update:
@@ -1112,6 +1128,12 @@ class FakeBotAPI:
         """Close the connection without answering the next ``times`` calls of ``method``."""
         with self._cond:
             self._drops[method] = self._drops.get(method, 0) + times
+
+    def set_chat_admins(self, chat_id: int | str, creator: int, *administrators: int) -> None:
+        """Who runs a group, as getChatMember reports it. A group never set is created by
+        user 1, push_message's default sender in groups; everyone else is a member."""
+        with self._cond:
+            self._chat_admins[chat_id] = (creator, *administrators)
 
     def block_chat(self, chat_id: int | str) -> None:
         """The user blocked the bot (or kicked it from the group): sends answer 403."""
@@ -1289,6 +1311,16 @@ class FakeBotAPI:
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+
+    def _set_chat_menu_button(self, params: JSONDict) -> bool:
+        button = params.get("menu_button", {"type": "default"})
+        if isinstance(button, str):
+            button = json.loads(button)
+        if button.get("type") == "web_app" and not str(
+                button.get("web_app", {}).get("url", "")).startswith(("https://", "http://")):
+            raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+        self.menu_buttons[str(params.get("chat_id", ""))] = button
+        return True
 
     @staticmethod
     def _commands_key(scope: Any, language_code: Any) -> tuple[str, str]:
@@ -1483,6 +1515,29 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
         self._open_inline_queries.discard(query_id)
         return True
+
+    def _get_chat_member(self, params: JSONDict) -> JSONDict:
+        chat = self._chat_for_send(params.get("chat_id"))
+        user_id = _as_int(params.get("user_id"))
+        if user_id is None:
+            raise ApiError(400, "Bad Request: user_id is empty")
+        user = dict(self._user(user_id))
+        if chat.info["type"] == "private":
+            if user_id != chat.info["id"]:
+                raise ApiError(400, "Bad Request: user not found")
+            return {"status": "member", "user": user}
+        creator, *administrators = self._chat_admins.get(chat.info["id"], (1,))
+        if user_id == creator:
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        if user_id in administrators:
+            rights = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                      "can_restrict_members", "can_change_info", "can_invite_users",
+                      "can_post_stories", "can_edit_stories", "can_delete_stories",
+                      "can_pin_messages")
+            return {"status": "administrator", "user": user, "can_be_edited": False,
+                    "is_anonymous": False, "can_promote_members": False,
+                    **dict.fromkeys(rights, True)}
+        return {"status": "member", "user": user}
 
     def _send_chat_action(self, params: JSONDict) -> bool:
         self._chat_for_send(params.get("chat_id"))
