@@ -14,7 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
-from telegram.ext import Application
+from telegram.ext import Application, BaseUpdateProcessor
 from telegram.request import BaseRequest
 
 from console import run_console
@@ -37,6 +37,7 @@ from handlers.delivery import Courier
 from handlers.errors import configure_logging, guard_token
 from handlers.ratelimit import ChatRateLimiter
 from handlers.scheduling import schedule_jobs
+from runtime.updates import PerChatUpdateProcessor
 
 EXIT_USAGE = 2
 NO_TOKEN = (
@@ -49,11 +50,13 @@ NO_TOKEN = (
 def build_application(config: Config, store: Store, sources: list[Source], *,
                       clock: Clock = utc_now,
                       check_every: timedelta = timedelta(minutes=1),
-                      transport: BaseRequest | None = None) -> Application:
+                      transport: BaseRequest | None = None,
+                      updates: BaseUpdateProcessor | None = None) -> Application:
     """The bot, ready to run: handlers registered, jobs and resources set up on start.
 
     `clock` and `check_every` exist for tests that drive the schedule without waiting;
-    `transport` replaces HTTPS to the Bot API (console mode answers in-process).
+    `transport` replaces HTTPS to the Bot API (console mode answers in-process);
+    `updates` replaces the per-chat update processor (tests use smaller flood limits).
     """
     worker = WorkerProcess()
     client: httpx.AsyncClient | None = None
@@ -96,6 +99,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         .base_url(config.telegram.base_url)
         .context_types(context_types(data))
         .rate_limiter(ChatRateLimiter(max_retries=3))
+        .concurrent_updates(updates or PerChatUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

@@ -1,0 +1,155 @@
+"""Updates of different chats at once, each chat's in order, floods cut off.
+
+PTB handles updates one at a time by default, and a reply waits for its chat's
+slot of about one message a second (handlers.ratelimit) inside the handler, so a
+user sending 40 commands held every other chat up for 40 seconds. With this
+processor the updates of different chats run concurrently while each chat's run
+one after the other, in the order Telegram sent them (a /subscribe then an
+/unsubscribe must not swap). Updates without a chat (inline queries) are
+serialized per user.
+
+A chat that sends more than `flood_limit` updates within `flood_window` seconds,
+or has that many still waiting, gets one polite notice per window and the rest is
+dropped: the backlog of a chat never grows without bound, and a flood costs the
+other chats nothing but the flooder's own paced replies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import deque
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+SLOW_DOWN = ("You are sending messages faster than I can answer, so I skipped some. "
+             "Please wait a few seconds and send your last request again.")
+# Updates handled at once across all chats: high, as each chat's backlog is bounded and a
+# waiting update costs a small task, not a thread.
+MAX_CONCURRENT = 1024
+
+Key = tuple[str, int] | None
+
+
+@dataclass
+class _Lane:
+    """One chat's (or user's) queue: a lock taken in arrival order, and its recent pace."""
+
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    arrivals: deque[float] = field(default_factory=deque)  # loop times of accepted updates
+    waiting: int = 0  # accepted updates not yet finished
+    warned_at: float | None = None  # when the last notice was sent
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Concurrent across chats, sequential within one; see the module docstring.
+
+    Args:
+        flood_limit: updates a chat may send within `flood_window` (and have waiting).
+        flood_window: seconds.
+        max_concurrent_updates: PTB's cap on updates in progress overall.
+    """
+
+    def __init__(self, *, flood_limit: int = 20, flood_window: float = 10.0,
+                 max_concurrent_updates: int = MAX_CONCURRENT) -> None:
+        super().__init__(max_concurrent_updates)
+        self._flood_limit = flood_limit
+        self._flood_window = flood_window
+        self._lanes: dict[Key, _Lane] = {}
+        self._notices: set[asyncio.Task[Any]] = set()
+        self.dropped = 0  # updates dropped as flood, for logs and tests
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Notices still waiting for their chat's slot are not worth holding a stop for."""
+        for task in list(self._notices):
+            task.cancel()
+        await asyncio.gather(*self._notices, return_exceptions=True)
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        key = lane_key(update)
+        if key is None:  # nothing to keep in order with
+            await coroutine
+            return
+        lane = self._lanes.get(key)
+        if lane is None:
+            lane = self._lanes[key] = _Lane()
+        if not self._admit(lane):
+            self.dropped += 1
+            _close(coroutine)
+            self._warn(update, key, lane)
+            return
+        lane.waiting += 1
+        try:
+            async with lane.lock:  # FIFO: the chat's updates run in the order they came
+                await coroutine
+        finally:
+            lane.waiting -= 1
+            self._forget_quiet_lanes()
+
+    def _admit(self, lane: _Lane) -> bool:
+        """Whether the chat is within its pace; an admitted update counts towards it."""
+        now = asyncio.get_running_loop().time()
+        while lane.arrivals and lane.arrivals[0] <= now - self._flood_window:
+            lane.arrivals.popleft()
+        if len(lane.arrivals) >= self._flood_limit or lane.waiting >= self._flood_limit:
+            return False
+        lane.arrivals.append(now)
+        return True
+
+    def _warn(self, update: object, key: tuple[str, int], lane: _Lane) -> None:
+        """One notice per window to a flooding chat; users without a chat get none."""
+        now = asyncio.get_running_loop().time()
+        if lane.warned_at is not None and now - lane.warned_at < self._flood_window:
+            return
+        lane.warned_at = now
+        log.info("%s %s floods; dropping its updates for a while", *key)
+        if key[0] != "chat" or not isinstance(update, Update):
+            return
+        task = asyncio.create_task(update.get_bot().send_message(key[1], SLOW_DOWN),
+                                   name=f"slow-down:{key[1]}")
+        self._notices.add(task)
+        task.add_done_callback(self._notice_sent)
+
+    def _notice_sent(self, task: asyncio.Task[Any]) -> None:
+        self._notices.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("could not send the slow-down notice: %s", task.exception())
+
+    def _forget_quiet_lanes(self) -> None:
+        """Lanes of chats idle for a whole window hold nothing worth keeping; drop them
+        once in a while so that the map stays as small as the set of active chats."""
+        if len(self._lanes) < 4 * self._flood_limit + 64:
+            return
+        now = asyncio.get_running_loop().time()
+        for key, lane in list(self._lanes.items()):
+            quiet = not lane.arrivals or lane.arrivals[-1] <= now - self._flood_window
+            if quiet and not lane.waiting:
+                del self._lanes[key]
+
+
+def lane_key(update: object) -> Key:
+    """The chat an update belongs to, else its user; None for neither."""
+    if not isinstance(update, Update):
+        return None
+    if update.effective_chat is not None:
+        return ("chat", update.effective_chat.id)
+    if update.effective_user is not None:
+        return ("user", update.effective_user.id)
+    return None
+
+
+def _close(coroutine: Awaitable[Any]) -> None:
+    """A dropped update's handler coroutine was never started: close it, so Python does
+    not warn that it was never awaited."""
+    close = getattr(coroutine, "close", None)
+    if close is not None:
+        close()
