@@ -129,6 +129,8 @@ def build_ingestor(
         retention_days=config.ingest.retention_days,
         interval=timedelta(minutes=config.ingest.interval_minutes),
         worker=worker,
+        max_entries=config.ingest.max_entries_per_feed,
+        parse_timeout=config.ingest.parse_timeout_seconds,
         clock=clock,
     )
 

@@ -56,6 +56,8 @@ class IngestConfig:
     concurrency: int = 16
     per_host: int = 2
     max_feed_mb: float = 5.0
+    max_entries_per_feed: int = 200
+    parse_timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -237,6 +239,7 @@ def _validate(file: Path, config: Config) -> None:
         ("ingest.retention_days", config.ingest.retention_days),
         ("ingest.concurrency", config.ingest.concurrency),
         ("ingest.per_host", config.ingest.per_host),
+        ("ingest.max_entries_per_feed", config.ingest.max_entries_per_feed),
         ("digest.stories_per_country", config.digest.stories_per_country),
     ):
         if value < 1:
@@ -247,6 +250,8 @@ def _validate(file: Path, config: Config) -> None:
         fail("sources.max_failing_share", "a share between 0 and 1")
     if config.digest.grace_hours < 0:
         fail("digest.grace_hours", "zero or a positive number of hours")
+    if config.ingest.parse_timeout_seconds <= 0:
+        fail("ingest.parse_timeout_seconds", "a positive number of seconds")
     if config.ingest.max_feed_mb <= 0:
         fail("ingest.max_feed_mb", "a positive number of megabytes")
     if config.logging.level.upper() not in _LOG_LEVELS:

@@ -63,6 +63,8 @@ def test_token_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) ->
         ("[ingest]\ninterval_minutes = '30'", "ingest.interval_minutes must be an integer, not"),
         ("[ingest]\ninterval_minutes = true", "ingest.interval_minutes must be an integer"),
         ("[ingest]\ninterval_minutes = 0", "ingest.interval_minutes must be at least 1"),
+        ("[ingest]\nmax_entries_per_feed = 0", "ingest.max_entries_per_feed must be at least 1"),
+        ("[ingest]\nparse_timeout_seconds = 0", "ingest.parse_timeout_seconds must be a positive"),
         ("[telegram]\nadmins = ['me']", "telegram.admins must be a list of int"),
         ("[digest]\ntime = '25:00'", 'digest.time must be a time of day as "HH:MM"'),
         ("[digest]\ntimezone = 'Mars/Olympus'", "digest.timezone must be an IANA time zone"),
