@@ -37,6 +37,8 @@ from handlers.delivery import Courier
 from handlers.errors import configure_logging, guard_token
 from handlers.ratelimit import ChatRateLimiter
 from handlers.scheduling import schedule_jobs
+from runtime.lifecycle import Webhook
+from runtime.lifecycle import run as run_bot
 from runtime.updates import PerChatUpdateProcessor
 
 EXIT_USAGE = 2
@@ -200,17 +202,13 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
         if args.command == "run":
-            # Both stop cleanly on SIGINT and SIGTERM; post_shutdown closes the store.
-            application = build_application(config, store, sources)
+            # Stops within seconds on SIGINT and SIGTERM; post_shutdown closes the store.
             hook = config.telegram
-            if hook.webhook_url:
-                application.run_webhook(
-                    listen=hook.webhook_listen, port=hook.webhook_port,
-                    url_path=urlsplit(hook.webhook_url).path.lstrip("/"),
-                    webhook_url=hook.webhook_url, secret_token=hook.webhook_secret or None)
-            else:
-                application.run_polling()
-            return 0
+            webhook = Webhook(
+                listen=hook.webhook_listen, port=hook.webhook_port,
+                url_path=urlsplit(hook.webhook_url).path.lstrip("/"), url=hook.webhook_url,
+                secret=hook.webhook_secret or None) if hook.webhook_url else None
+            return run_bot(build_application(config, store, sources), webhook)
         if args.command == "sources":
             return show_sources(config, store, sources)
         return asyncio.run(ingest_once(config, store, sources))

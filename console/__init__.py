@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -32,6 +34,28 @@ CONSOLE_TOKEN = "0:console"  # never sent anywhere: the console answers every re
 
 
 AppFactory = Callable[..., Application]
+EXIT_INTERRUPTED = 130  # the shell's code for a program ended by Ctrl+C
+INTERRUPTED = "\x03"  # queued by Ctrl+C: not a line anyone can type
+
+
+def typed_lines(stdin: TextIO) -> asyncio.Queue[str]:
+    """The lines of `stdin` as they come, then "" at its end; INTERRUPTED on Ctrl+C.
+
+    Read by a daemon thread, not `asyncio.to_thread`: a thread of the loop's executor
+    blocked in readline holds the exit until Enter is pressed, while a daemon thread
+    simply ends with the process.
+    """
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str] = asyncio.Queue()
+
+    def read() -> None:
+        while line := stdin.readline():
+            loop.call_soon_threadsafe(lines.put_nowait, line)
+        loop.call_soon_threadsafe(lines.put_nowait, "")
+
+    threading.Thread(target=read, name="console input", daemon=True).start()
+    loop.add_signal_handler(signal.SIGINT, lines.put_nowait, INTERRUPTED)
+    return lines
 
 
 async def run_console(config: Config, build_application: AppFactory,
@@ -70,8 +94,11 @@ async def run_console(config: Config, build_application: AppFactory,
              "Type as you would in Telegram: /start, /subscribe Japan, /digest, /latest rare "
              "earths, /help. A number presses a button. Ctrl+D quits.")
         await application.start()
+        lines = typed_lines(stdin)
         try:
-            while line := await asyncio.to_thread(stdin.readline):
+            while line := await lines.get():
+                if line is INTERRUPTED:
+                    return EXIT_INTERRUPTED
                 text = line.strip()
                 if not text:
                     continue
@@ -81,6 +108,7 @@ async def run_console(config: Config, build_application: AppFactory,
                 update = data or api.message_update(text)
                 await application.process_update(Update.de_json(update, application.bot))
         finally:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
             await application.stop()
             await application.shutdown()
             await application.post_shutdown(application)

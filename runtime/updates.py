@@ -63,7 +63,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._flood_window = flood_window
         self._lanes: dict[Key, _Lane] = {}
         self._notices: set[asyncio.Task[Any]] = set()
+        self._in_progress: set[asyncio.Task[Any]] = set()  # handling or waiting for their lane
+        self._stopping = False
         self.dropped = 0  # updates dropped as flood, for logs and tests
+        self.unhandled = 0  # updates received but not handled because the bot stopped
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -74,7 +77,30 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             task.cancel()
         await asyncio.gather(*self._notices, return_exceptions=True)
 
+    async def wind_down(self, grace: float) -> None:
+        """For a quick stop: updates waiting for their chat's turn are not started, those
+        under way get `grace` seconds, then are cancelled."""
+        self._stopping = True
+        pending: set[asyncio.Task[Any]] = set()
+        if self._in_progress:
+            _, pending = await asyncio.wait(set(self._in_progress), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if self.unhandled or pending:
+            log.warning("stopped with %d updates not handled and %d cut short",
+                        self.unhandled, len(pending))
+
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._in_progress.add(task)
+        try:
+            await self._in_lane(update, coroutine)
+        finally:
+            self._in_progress.discard(task)
+
+    async def _in_lane(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = lane_key(update)
         if key is None:  # nothing to keep in order with
             await coroutine
@@ -90,6 +116,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         lane.waiting += 1
         try:
             async with lane.lock:  # FIFO: the chat's updates run in the order they came
+                if self._stopping:
+                    self.unhandled += 1
+                    _close(coroutine)
+                    return
                 await coroutine
         finally:
             lane.waiting -= 1
