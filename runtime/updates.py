@@ -118,10 +118,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with lane.lock:  # FIFO: the chat's updates run in the order they came
                 if self._stopping:
                     self.unhandled += 1
-                    _close(coroutine)
                     return
                 await coroutine
         finally:
+            _close(coroutine)  # one never started (a stop); a no-op on one that ran
             lane.waiting -= 1
             self._forget_quiet_lanes()
 
@@ -178,8 +178,8 @@ def lane_key(update: object) -> Key:
 
 
 def _close(coroutine: Awaitable[Any]) -> None:
-    """A dropped update's handler coroutine was never started: close it, so Python does
-    not warn that it was never awaited."""
+    """Close a dropped update's handler coroutine, never started, so that Python does not
+    warn that it was never awaited."""
     close = getattr(coroutine, "close", None)
     if close is not None:
         close()

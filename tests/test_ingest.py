@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -215,3 +216,30 @@ async def test_a_parse_past_the_time_limit_fails_that_feed_and_the_pass_goes_on(
     state = store.feed_state(slow.key)
     assert state.failures == 1
     assert state.last_error == "parse took over 0.3 s; abandoned"
+
+
+async def test_a_stop_cancels_the_fetches_and_keeps_what_finished_feeds_gave(
+    feed_server: FeedServer, tmp_path: Path, clock: Clock
+) -> None:
+    quick = source("Quick", feed_server.serve("/quick", long_feed(2)))
+    stalled = source("Stalled", feed_server.serve("/stalled", long_feed(2), stall=30.0))
+    store = Store(tmp_path / "store.json")
+    async with make_client(timeout=60) as client:
+        fetcher = FeedFetcher(client, concurrency=8, per_host=4, max_bytes=100_000,
+                              deadline=60.0)
+        worker = WorkerProcess()
+        ingestor = Ingestor(store, [quick, stalled], fetcher, retention_days=30,
+                            interval=timedelta(minutes=30), worker=worker, clock=clock)
+
+        def stop_after_the_first(done: int, total: int, feed: Source, outcome: str) -> None:
+            ingestor.stop()
+
+        try:
+            report = await asyncio.wait_for(ingestor.run_pass(stop_after_the_first), 10)
+        finally:
+            worker.close()
+    assert report.stopped
+    assert {a.title for a in report.new_articles} == {"Story 0", "Story 1"}
+    assert store.feed_state(quick.key).last_success == NOW
+    assert store.feed_state(stalled.key).last_attempt is None  # fetched again next time
+    assert len(store.articles()) == 2

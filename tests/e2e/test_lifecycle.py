@@ -110,8 +110,11 @@ def test_sigterm_during_a_feed_pass_stops_within_seconds_keeping_what_was_confir
     bot_api.wait_for("setMyCommands", timeout=30)
     bot_api.push_message(77, "/subscribe Japan")
     assert "Added" in bot_api.wait_for("sendMessage", timeout=10).params["text"]
-    while len(feed_server.requests) < 4:  # the pass is under way, its feeds stalled
+    while len(feed_server.requests) < 2:  # the pass is under way (two feeds per host at once)
         time.sleep(0.05)
+    for _ in range(15):  # a chat's answers paced at one a second: 12 s of backlog
+        bot_api.push_message(79, "/help")
+    bot_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 79, timeout=10)
 
     assert bot.stop() < STOP_SECONDS
     assert bot.process.returncode == 0
