@@ -33,6 +33,7 @@ SLOW_DOWN = ("You are sending messages faster than I can answer, so I skipped so
 # Updates handled at once across all chats: high, as each chat's backlog is bounded and a
 # waiting update costs a small task, not a thread.
 MAX_CONCURRENT = 1024
+MIN_SWEEP = 256
 
 Key = tuple[str, int] | None
 
@@ -62,11 +63,17 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._flood_limit = flood_limit
         self._flood_window = flood_window
         self._lanes: dict[Key, _Lane] = {}
+        self._sweep_at = MIN_SWEEP  # lanes in the map that start a sweep of the idle ones
         self._notices: set[asyncio.Task[Any]] = set()
         self._in_progress: set[asyncio.Task[Any]] = set()  # handling or waiting for their lane
         self._stopping = False
         self.dropped = 0  # updates dropped as flood, for logs and tests
         self.unhandled = 0  # updates received but not handled because the bot stopped
+
+    @property
+    def chats_tracked(self) -> int:
+        """Chats (and users) whose recent pace is remembered."""
+        return len(self._lanes)
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -155,15 +162,18 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             log.warning("could not send the slow-down notice: %s", task.exception())
 
     def _forget_quiet_lanes(self) -> None:
-        """Lanes of chats idle for a whole window hold nothing worth keeping; drop them
-        once in a while so that the map stays as small as the set of active chats."""
-        if len(self._lanes) < 4 * self._flood_limit + 64:
+        """Lanes of chats idle for a whole window hold nothing worth keeping. They are
+        dropped whenever the map has doubled since the last sweep, so that it stays about
+        as small as the set of recently active chats at a constant cost per update."""
+        if len(self._lanes) < self._sweep_at:
             return
-        now = asyncio.get_running_loop().time()
+        since = asyncio.get_running_loop().time() - self._flood_window
         for key, lane in list(self._lanes.items()):
-            quiet = not lane.arrivals or lane.arrivals[-1] <= now - self._flood_window
-            if quiet and not lane.waiting:
+            recent = max(lane.arrivals[-1] if lane.arrivals else since,
+                         lane.warned_at if lane.warned_at is not None else since)
+            if recent <= since and not lane.waiting:
                 del self._lanes[key]
+        self._sweep_at = max(MIN_SWEEP, 2 * len(self._lanes))
 
 
 def lane_key(update: object) -> Key:
