@@ -14,6 +14,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import httpx
+from telegram.error import TelegramError
 from telegram.ext import Application, BaseUpdateProcessor
 from telegram.request import BaseRequest
 
@@ -37,11 +38,12 @@ from handlers.delivery import Courier
 from handlers.errors import configure_logging, guard_token
 from handlers.ratelimit import ChatRateLimiter
 from handlers.scheduling import schedule_jobs
+from runtime import startup
 from runtime.lifecycle import Webhook
 from runtime.lifecycle import run as run_bot
 from runtime.updates import PerChatUpdateProcessor
 
-EXIT_USAGE = 2
+EXIT_USAGE = startup.EXIT_USAGE
 NO_TOKEN = (
     "error: no Telegram bot token. Create a bot with @BotFather in Telegram, then put its "
     "token in config.toml ([telegram] token) or in the TELEGRAM_BOT_TOKEN environment variable. "
@@ -137,8 +139,10 @@ def build_ingestor(
     )
 
 
-async def ingest_once(config: Config, store: Store, sources: list[Source]) -> int:
-    """One pass with a progress line on a terminal and a summary at the end."""
+async def ingest_once(config: Config, store: Store, sources: list[Source], *,
+                      force: bool = False) -> int:
+    """One pass with a progress line on a terminal and a summary at the end; exit code 1
+    when too many feeds are failing, as for `sources`. `force` retries backing-off feeds."""
     interactive = sys.stderr.isatty()
 
     def progress(done: int, total: int, source: Source, outcome: str) -> None:
@@ -152,35 +156,68 @@ async def ingest_once(config: Config, store: Store, sources: list[Source]) -> in
     async with make_client(config.ingest.timeout_seconds) as client:
         try:
             report = await build_ingestor(config, store, sources, client, worker).run_pass(
-                progress)
+                progress, force=force)
         finally:
             worker.close()
     if interactive:
         print("\r\033[K", end="", file=sys.stderr)
-    print(report.summary())
-    return 0
+    print(report.summary() + (" (--force reads them now)" if report.backing_off else ""))
+    return show_failing_share(config, store, sources)
 
 
 def show_sources(config: Config, store: Store, sources: list[Source]) -> int:
     """The feed table; exit code 1 when more than the configured share is failing, so that
     cron or a monitoring check can alert on it."""
     now = utc_now()
-    rows = feed_health(store, sources, now)
-    for line in format_health(rows, now):
+    for line in format_health(feed_health(store, sources, now), now):
         print(line)
-    return 1 if too_many_failing(rows, config.sources.max_failing_share) else 0
+    return show_failing_share(config, store, sources)
 
 
-def main(argv: list[str] | None = None) -> int:
+def show_failing_share(config: Config, store: Store, sources: list[Source]) -> int:
+    """1 (with a line on stderr) when more than [sources] max_failing_share of the feeds
+    are failing, else 0: the exit code of `ingest` and `sources`."""
+    rows = feed_health(store, sources, utc_now())
+    if not too_many_failing(rows, config.sources.max_failing_share):
+        return 0
+    failing = sum(row.failing for row in rows)
+    print(f"error: {failing} of {len(rows)} feeds are failing, more than "
+          f"[sources] max_failing_share ({config.sources.max_failing_share:.0%})",
+          file=sys.stderr)
+    return 1
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bot.py", description=__doc__.splitlines()[0])
     parser.add_argument("--config", metavar="FILE", help="TOML config (default: ./config.toml "
                         "if present, else built-in defaults)")
-    parser.add_argument("command", nargs="?", default="run",
-                        choices=("run", "console", "ingest", "sources"),
-                        help="run (default): the bot; console: try it in this terminal with "
-                        "sample news, no token needed; ingest: one ingestion pass; "
-                        "sources: the catalog and feed health")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND",
+                                     title="commands (default: run)")
+    for name, about in COMMAND_HELP.items():
+        sub = commands.add_parser(name, help=about.splitlines()[0], description=about,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+        if name == "ingest":
+            sub.add_argument("--force", action="store_true",
+                             help="also read the feeds that are backing off after failures")
     args = parser.parse_args(argv)
+    args.command = args.command or "run"
+    return args
+
+
+COMMAND_HELP = {
+    "run": "Serve the bot: long polling, or a webhook when [telegram] webhook_url is set.\n"
+           "Needs the token from @BotFather ([telegram] token or TELEGRAM_BOT_TOKEN).",
+    "console": "Try the bot in this terminal with invented sample news; no token, no "
+               "internet.\nType as in Telegram; a number presses a button; Ctrl+D quits.",
+    "ingest": "Read every due feed once, with progress and a summary.\nExit code 1 when "
+              "more than [sources] max_failing_share of the feeds are failing.",
+    "sources": "The catalog's feeds and their health.\nExit code 1 when more than "
+               "[sources] max_failing_share of the feeds are failing.",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
     try:
         config = load_config(args.config)
         if args.command == "console":
@@ -191,10 +228,17 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run" and not config.token:
             print(NO_TOKEN, file=sys.stderr)
             return EXIT_USAGE
-        store = Store(config.storage.path)
+        if args.command == "run":
+            startup.check_token_shape(config)
+        if warning := startup.readable_token_warning(config):
+            print(warning, file=sys.stderr)
+        store = startup.open_store(config)
     except (ConfigError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except startup.StartupError as exc:
+        print(exc.line, file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     configure_logging(config.logging.level, config.token)
@@ -202,7 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
         if args.command == "run":
-            # Stops within seconds on SIGINT and SIGTERM; post_shutdown closes the store.
+            # Retries while the Bot API cannot be reached, stops within seconds on SIGINT and
+            # SIGTERM (post_shutdown closes the store); a rejected token is explained below.
             hook = config.telegram
             webhook = Webhook(
                 listen=hook.webhook_listen, port=hook.webhook_port,
@@ -211,7 +256,11 @@ def main(argv: list[str] | None = None) -> int:
             return run_bot(build_application(config, store, sources), webhook)
         if args.command == "sources":
             return show_sources(config, store, sources)
-        return asyncio.run(ingest_once(config, store, sources))
+        return asyncio.run(ingest_once(config, store, sources, force=args.force))
+    except (startup.StartupError, TelegramError) as exc:  # also while starting to serve
+        failure = exc if isinstance(exc, startup.StartupError) else startup.explain(exc, config)
+        print(failure.line, file=sys.stderr)
+        return failure.exit_code
     except KeyboardInterrupt:
         return 130
     finally:
@@ -219,4 +268,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(startup.exit_code_of(main))

@@ -4,7 +4,8 @@ The real Application runs with its real handlers, rate limiter, job queue,
 ingestion, clustering and search; only the two far ends are local: the Bot API
 is answered in-process (console.api) and the news sites are a local server
 of invented sample feeds (console.samples). Each line typed (or piped in) is
-one message; a number presses a button of the newest keyboard. End of input
+one message; a number presses a button of the newest keyboard; "@bot words" is an
+inline query. The console user is an admin of the bot (/stats). End of input
 (Ctrl+D) quits.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import signal
+import queue
 import sys
 import tempfile
 import threading
@@ -23,7 +24,7 @@ from typing import TextIO
 from telegram import Update
 from telegram.ext import Application
 
-from console.api import ConsoleBotAPI
+from console.api import USER, ConsoleBotAPI
 from console.samples import SAMPLES, SampleServer
 from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig
 from digest.sources import load_catalog
@@ -31,33 +32,13 @@ from digest.store import Store
 from handlers.scheduling import refresh
 
 CONSOLE_TOKEN = "0:console"  # never sent anywhere: the console answers every request itself
+HOW_TO = ("Type as you would in Telegram: /start, /subscribe Japan, /digest, /latest rare "
+          "earths, /help, /stats. A number presses a button. Inline mode: @bot rare earths. "
+          "Ctrl+D quits.")
+NO_KEYBOARD = "(no keyboard is showing: a number presses a button of the bot's last keyboard)"
 
 
 AppFactory = Callable[..., Application]
-EXIT_INTERRUPTED = 130  # the shell's code for a program ended by Ctrl+C
-INTERRUPTED = "\x03"  # queued by Ctrl+C: not a line anyone can type
-
-
-def typed_lines(stdin: TextIO) -> asyncio.Queue[str]:
-    """The lines of `stdin` as they come, then "" at its end; INTERRUPTED on Ctrl+C.
-
-    Read by a daemon thread, not `asyncio.to_thread`: a thread of the loop's executor
-    blocked in readline holds the exit until Enter is pressed, while a daemon thread
-    simply ends with the process.
-    """
-    loop = asyncio.get_running_loop()
-    lines: asyncio.Queue[str] = asyncio.Queue()
-
-    def read() -> None:
-        while line := stdin.readline():
-            loop.call_soon_threadsafe(lines.put_nowait, line)
-        loop.call_soon_threadsafe(lines.put_nowait, "")
-
-    threading.Thread(target=read, name="console input", daemon=True).start()
-    loop.add_signal_handler(signal.SIGINT, lines.put_nowait, INTERRUPTED)
-    return lines
-
-
 async def run_console(config: Config, build_application: AppFactory,
                       stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
                       samples_folder: Path = SAMPLES) -> int:
@@ -69,14 +50,14 @@ async def run_console(config: Config, build_application: AppFactory,
     def show(line: str) -> None:
         print(line, file=stdout, flush=True)
 
-    echo = not stdin.isatty()  # piped input: show what was "typed", like a transcript
+    interactive = stdin.isatty()  # a prompt when typing; piped: echo, like a transcript
     with tempfile.TemporaryDirectory(prefix="newsbot-console-") as folder, \
             SampleServer(samples_folder) as samples:
         catalog = Path(folder) / "catalog.toml"
         catalog.write_text(samples.catalog(), encoding="utf-8")
         config = dataclasses.replace(
             config,
-            telegram=TelegramConfig(token=CONSOLE_TOKEN),
+            telegram=TelegramConfig(token=CONSOLE_TOKEN, admins=(USER["id"],)),
             storage=StorageConfig(path=str(Path(folder) / "store.json")),
             sources=SourcesConfig(catalog=str(catalog)),
         )
@@ -90,26 +71,67 @@ async def run_console(config: Config, build_application: AppFactory,
         countries = len({s.country for s in sources})
         show(f"Console mode, with SAMPLE news (invented for trying the bot, not real "
              f"reporting): {len(report.new_articles) if report else 0} articles from "
-             f"{len(sources)} outlets in {countries} countries.\n"
-             "Type as you would in Telegram: /start, /subscribe Japan, /digest, /latest rare "
-             "earths, /help. A number presses a button. Ctrl+D quits.")
+             f"{len(sources)} outlets in {countries} countries.\n{HOW_TO}")
         await application.start()
-        lines = typed_lines(stdin)
+        lines = TypedLines(stdin, stdout, interactive)
         try:
-            while line := await lines.get():
-                if line is INTERRUPTED:
-                    return EXIT_INTERRUPTED
+            while line := await lines.next():
                 text = line.strip()
                 if not text:
                     continue
-                if echo:
+                if not interactive:
                     show(f"\n> {text}")
-                data = api.button_update(int(text)) if text.isdigit() else None
-                update = data or api.message_update(text)
+                if text.isdigit():
+                    update = api.button_update(int(text))
+                    if update is None:
+                        show(NO_KEYBOARD)
+                        continue
+                else:
+                    update = api.inline_update(text) or api.message_update(text)
                 await application.process_update(Update.de_json(update, application.bot))
         finally:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
             await application.stop()
             await application.shutdown()
             await application.post_shutdown(application)
     return 0
+
+
+class TypedLines:
+    """The lines typed, each read when asked for, by a daemon thread.
+
+    Not `asyncio.to_thread`: on Ctrl+C (asyncio.run cancels the console, which stops the
+    bot), a thread of the loop's executor blocked in readline would hold the exit until
+    Enter is pressed; a daemon thread simply ends with the process.
+    """
+
+    def __init__(self, stdin: TextIO, stdout: TextIO, interactive: bool) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._asked: queue.SimpleQueue[asyncio.Future[str]] = queue.SimpleQueue()
+        threading.Thread(target=self._read, args=(stdin, stdout, interactive),
+                         name="console input", daemon=True).start()
+
+    async def next(self) -> str:
+        """The next line; "" at end of input."""
+        line = self._loop.create_future()
+        self._asked.put(line)
+        return await line
+
+    def _read(self, stdin: TextIO, stdout: TextIO, interactive: bool) -> None:
+        while True:
+            future = self._asked.get()
+            line = read_line(stdin, stdout, interactive)
+            self._loop.call_soon_threadsafe(_settle, future, line)
+            if not line:
+                return
+
+
+def _settle(future: asyncio.Future[str], line: str) -> None:
+    if not future.done():  # not cancelled by Ctrl+C meanwhile
+        future.set_result(line)
+
+
+def read_line(stdin: TextIO, stdout: TextIO, interactive: bool) -> str:
+    """The next line typed, after a "> " prompt on a terminal; "" at end of input."""
+    if interactive:
+        print("\n> ", end="", file=stdout, flush=True)
+    return stdin.readline()

@@ -9,6 +9,7 @@ handlers, is the same code that talks to Telegram.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from itertools import count
@@ -16,7 +17,7 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from console.render import as_text, buttons_of, keyboard_lines
+from console.render import as_text, buttons_of, inline_result_lines, keyboard_lines
 
 JSONDict = dict[str, Any]
 
@@ -25,6 +26,8 @@ BOT = {"id": 1, "is_bot": True, "first_name": "World news digest", "username": "
        "supports_inline_queries": True}
 USER = {"id": 1000, "is_bot": False, "first_name": "You", "language_code": "en"}
 CHAT = {"id": USER["id"], "type": "private", "first_name": USER["first_name"]}
+# "@newsdigest_bot rare earths", or "@bot rare earths" for short: an inline query.
+INLINE = re.compile(rf"@(?:{BOT['username']}|bot)\s+(\S.*)", re.IGNORECASE)
 
 
 class ConsoleBotAPI(BaseRequest):
@@ -36,11 +39,13 @@ class ConsoleBotAPI(BaseRequest):
         self._update_ids = count(1)
         self.buttons: list[JSONDict] = []  # of the newest message with a keyboard
         self.buttons_message: JSONDict | None = None
+        self._inline_queries: dict[str, str] = {}  # id -> the text typed, for the answer
         self._methods: dict[str, Callable[[JSONDict], Any]] = {
             "getMe": lambda _: BOT,
             "sendMessage": self._send_message,
             "editMessageText": self._edit_message_text,
             "answerCallbackQuery": self._answer_callback_query,
+            "answerInlineQuery": self._answer_inline_query,
         }
 
     @property
@@ -73,6 +78,17 @@ class ConsoleBotAPI(BaseRequest):
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return {"update_id": next(self._update_ids), "message": message}
 
+    def inline_update(self, text: str) -> JSONDict | None:
+        """`@bot words` typed as in a Telegram chat: an inline query; None for other text."""
+        match = INLINE.fullmatch(text)
+        if match is None:
+            return None
+        query_id = str(next(self._update_ids))
+        self._inline_queries[query_id] = match[1]
+        return {"update_id": next(self._update_ids), "inline_query": {
+            "id": query_id, "from": USER, "query": match[1], "offset": "",
+            "chat_type": "private"}}
+
     def button_update(self, number: int) -> JSONDict | None:
         """The user presses button `number` of the newest keyboard; None if there is none."""
         if not 1 <= number <= len(self.buttons) or self.buttons_message is None:
@@ -97,6 +113,14 @@ class ConsoleBotAPI(BaseRequest):
     def _answer_callback_query(self, params: JSONDict) -> bool:
         if params.get("text"):
             self._show(f"» {params['text']}")
+        return True
+
+    def _answer_inline_query(self, params: JSONDict) -> bool:
+        results = params.get("results") or []
+        if isinstance(results, str):
+            results = json.loads(results)
+        query = self._inline_queries.pop(str(params.get("inline_query_id")), "")
+        self._show("\n" + "\n".join(inline_result_lines(query, results)))
         return True
 
     def _message(self, message_id: int, params: JSONDict) -> JSONDict:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from html.parser import HTMLParser
 from typing import Any
 
@@ -32,19 +31,32 @@ class _Text(HTMLParser):
 
 
 def as_text(text: str, parse_mode: str | None) -> str:
-    """What a Telegram client would show, as plain text."""
+    """What a Telegram client would show, as plain text (entities decoded once, by the
+    parser: "&amp;amp;" is shown as the "&amp;" that was meant)."""
     if (parse_mode or "").upper() != "HTML":
         return text
     parser = _Text()
     parser.feed(text)
     parser.close()
-    return html.unescape("".join(parser.parts))
+    return "".join(parser.parts)
 
 
 def buttons_of(markup: JSONDict | None) -> list[JSONDict]:
     """The inline buttons of a reply markup, row by row."""
     rows = (markup or {}).get("inline_keyboard", [])
     return [button for row in rows for button in row]
+
+
+def inline_result_lines(query: str, results: list[JSONDict]) -> list[str]:
+    """An inline query's answer as Telegram lists it above the keyboard, numbered."""
+    if not results:
+        return [f"(inline: nothing found for “{query}”)"]
+    lines = [f"Inline results for “{query}” (in Telegram, choosing one posts it):"]
+    for number, result in enumerate(results, 1):
+        lines.append(f"[{number}] {result.get('title', '')}")
+        if result.get("description"):
+            lines.append(f"    {result['description']}")
+    return lines
 
 
 def keyboard_lines(buttons: list[JSONDict]) -> list[str]:

@@ -9,6 +9,7 @@ the file, the key and what was expected.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import tomllib
@@ -133,7 +134,11 @@ class Config:
 
 
 _TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
+# What Telegram accepts as a webhook's secret_token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MAX_TIMEOUT_SECONDS = 600
+MAX_FEED_MB = 1024
 
 
 def parse_clock(text: str) -> tuple[int, int] | None:
@@ -150,7 +155,8 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         path = DEFAULT_CONFIG_NAME
     file = Path(path)
     try:
-        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark, as some Windows editors write, is no reason to refuse
+        raw = tomllib.loads(file.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ConfigError(f"{file}: no such config file") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -201,6 +207,8 @@ def _coerce(file: Path, key: str, expected: object, value: object) -> object:
         raise ConfigError(
             f"{file}: {key} must be {_type_name(expected)}, not {_type_name(type(value))}"
         )
+    if expected is float and not math.isfinite(value):  # type: ignore[arg-type]
+        raise ConfigError(f"{file}: {key} must be a finite number, not {value}")
     return float(value) if expected is float else value
 
 
@@ -227,6 +235,10 @@ def _validate(file: Path, config: Config) -> None:
         fail("telegram.base_url", 'an http(s) URL such as "https://api.telegram.org/bot"')
     if config.telegram.webhook_url and not config.telegram.webhook_url.startswith("https://"):
         fail("telegram.webhook_url", "an https:// URL (Telegram sends webhooks over HTTPS only)")
+    if config.telegram.webhook_url and not _WEBHOOK_SECRET.fullmatch(
+            config.telegram.webhook_secret):
+        fail("telegram.webhook_secret", "set in webhook mode: 1 to 256 letters, digits, _ or - "
+             "(without it anyone could post updates to the bot)")
     if not config.storage.path.strip():
         fail("storage.path", "a file path")
     if parse_clock(config.digest.time) is None:
@@ -234,26 +246,30 @@ def _validate(file: Path, config: Config) -> None:
     if not valid_timezone(config.digest.timezone):
         fail("digest.timezone", f'an IANA time zone such as "Asia/Tokyo" (got '
              f'"{config.digest.timezone}")')
-    for key, value in (
-        ("ingest.interval_minutes", config.ingest.interval_minutes),
-        ("ingest.retention_days", config.ingest.retention_days),
-        ("ingest.concurrency", config.ingest.concurrency),
-        ("ingest.per_host", config.ingest.per_host),
-        ("ingest.max_entries_per_feed", config.ingest.max_entries_per_feed),
-        ("digest.stories_per_country", config.digest.stories_per_country),
+    # Upper bounds keep values in what timers, timedeltas and sockets can take.
+    for key, value, low, high in (
+        ("telegram.webhook_port", config.telegram.webhook_port, 1, 65535),
+        ("ingest.interval_minutes", config.ingest.interval_minutes, 1, 7 * 24 * 60),
+        ("ingest.retention_days", config.ingest.retention_days, 1, 36500),
+        ("ingest.concurrency", config.ingest.concurrency, 1, 1000),
+        ("ingest.per_host", config.ingest.per_host, 1, 1000),
+        ("ingest.max_entries_per_feed", config.ingest.max_entries_per_feed, 1, 100_000),
+        ("digest.stories_per_country", config.digest.stories_per_country, 1, 100),
     ):
-        if value < 1:
-            fail(key, "at least 1")
-    if config.ingest.timeout_seconds <= 0:
-        fail("ingest.timeout_seconds", "a positive number of seconds")
+        if not low <= value <= high:
+            fail(key, f"between {low} and {high}")
+    if not 0 < config.ingest.timeout_seconds <= MAX_TIMEOUT_SECONDS:
+        fail("ingest.timeout_seconds", f"a positive number of seconds, at most "
+             f"{MAX_TIMEOUT_SECONDS}")
     if not 0 <= config.sources.max_failing_share <= 1:
         fail("sources.max_failing_share", "a share between 0 and 1")
-    if config.digest.grace_hours < 0:
-        fail("digest.grace_hours", "zero or a positive number of hours")
-    if config.ingest.parse_timeout_seconds <= 0:
-        fail("ingest.parse_timeout_seconds", "a positive number of seconds")
-    if config.ingest.max_feed_mb <= 0:
-        fail("ingest.max_feed_mb", "a positive number of megabytes")
+    if not 0 <= config.digest.grace_hours <= 24:
+        fail("digest.grace_hours", "a number of hours between 0 and 24")
+    if not 0 < config.ingest.parse_timeout_seconds <= MAX_TIMEOUT_SECONDS:
+        fail("ingest.parse_timeout_seconds", f"a positive number of seconds, at most "
+             f"{MAX_TIMEOUT_SECONDS}")
+    if not 0 < config.ingest.max_feed_mb <= MAX_FEED_MB:
+        fail("ingest.max_feed_mb", f"a positive number of megabytes, at most {MAX_FEED_MB}")
     if config.logging.level.upper() not in _LOG_LEVELS:
         fail("logging.level", "one of " + ", ".join(_LOG_LEVELS))
     _validate_translate(config.translate, fail)
@@ -267,8 +283,9 @@ def _validate_translate(
              + f' (got "{translate.backend}")')
     if translate.url and not translate.url.startswith(("http://", "https://")):
         fail("translate.url", "an http(s) URL, or empty for the backend's public service")
-    if not translate.target.strip():
-        fail("translate.target", 'a language code such as "en"')
+    if translate.target.split("-")[0].lower() != "en":
+        fail("translate.target", f'"en" (or a variant such as "en-GB"): labels, language '
+             f'detection and digests are in English only (got "{translate.target}")')
     for key, value in (
         ("translate.daily_characters", translate.daily_characters),
         ("translate.batch_size", translate.batch_size),
@@ -277,8 +294,9 @@ def _validate_translate(
             fail(key, "at least 1")
     if translate.backend == "deepl" and translate.batch_size > DEEPL_MAX_TEXTS:
         fail("translate.batch_size", f"at most {DEEPL_MAX_TEXTS} with deepl (its request limit)")
-    if translate.timeout_seconds <= 0:
-        fail("translate.timeout_seconds", "a positive number of seconds")
+    if not 0 < translate.timeout_seconds <= MAX_TIMEOUT_SECONDS:
+        fail("translate.timeout_seconds", f"a positive number of seconds, at most "
+             f"{MAX_TIMEOUT_SECONDS}")
     if translate.backend == "deepl" and not translate.key:
         fail("translate.api_key", f"set for deepl (or the environment's {TRANSLATE_KEY_ENV})")
 

@@ -19,6 +19,7 @@ import functools
 import importlib.resources
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -264,7 +265,8 @@ def find_countries(text: str) -> Found:
     states" needs no commas; only the words left over are read as typos, within
     one comma-separated item. An exact name may span a comma because ISO names
     contain one ("Korea, Republic of"). Filler ("and", "the") is skipped, and so
-    is a code that is also an English word unless it is in capitals ("IN").
+    is a code that is also an English word unless it is in capitals ("IN") or an
+    item by itself ("/subscribe in", "jp, in": nothing else it could mean there).
     Only the first 100 words and flags are read.
     """
     if not isinstance(text, str):
@@ -274,9 +276,14 @@ def find_countries(text: str) -> Found:
     hits: list[tuple[int, Country]] = []
     misses: list[tuple[int, Unknown]] = []
     leftover: list[int] = []
+    words_in_part = Counter(token.part for token in tokens)
     i = 0
     while i < len(tokens):
         token = tokens[i]
+        if token.key in _WORDLIKE_CODES and words_in_part[token.part] == 1:
+            hits.append((i, data.by_code[data.exact[token.key]]))
+            i += 1
+            continue
         if token.flag:
             country = by_code(token.key)
             if country:

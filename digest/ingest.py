@@ -99,19 +99,21 @@ class Ingestor:
         if self._fetching is not None:
             self._fetching.cancel()
 
-    async def run_pass(self, progress: Progress | None = None) -> IngestReport:
-        """Fetch due feeds, store new articles, prune old ones. Passes never overlap."""
+    async def run_pass(self, progress: Progress | None = None, *,
+                       force: bool = False) -> IngestReport:
+        """Fetch due feeds (with `force`, failing ones in back-off too), store new articles,
+        prune old ones. Passes never overlap."""
         async with self._running:
-            return await self._run_pass(progress)
+            return await self._run_pass(progress, force)
 
-    async def _run_pass(self, progress: Progress | None) -> IngestReport:
+    async def _run_pass(self, progress: Progress | None, force: bool) -> IngestReport:
         started = time.monotonic()
         report = IngestReport()
         now = self._clock()
         due = []
         for source in self._sources:
             retry_at = next_attempt(self._store.feed_state(source.key), self._interval)
-            if retry_at is not None and retry_at > now:
+            if not force and retry_at is not None and retry_at > now:
                 report.backing_off += 1
             else:
                 due.append(source)

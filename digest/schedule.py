@@ -28,6 +28,7 @@ from digest.models import Chat
 
 _AM_PM = re.compile(r"(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])\.?\s*m\.?", re.IGNORECASE)
 _H_SUFFIX = re.compile(r"(\d{1,2})(?:h(\d{2})?)?")
+_NAMED_TIMES = {"noon": "12:00", "midday": "12:00", "12 noon": "12:00", "midnight": "00:00"}
 _OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 
 
@@ -38,8 +39,10 @@ class Due:
 
 
 def parse_time_of_day(text: str) -> str | None:
-    """'07:30', '7:30', '7am', '7.30 pm', '19h', '7' as 'HH:MM'; None if not a time."""
+    """'07:30', '7:30', '7am', '7.30 pm', '19h', '7', 'noon' as 'HH:MM'; None if not a time."""
     text = text.strip()
+    if named := _NAMED_TIMES.get(" ".join(text.lower().split())):
+        return named
     clock = parse_clock(text)
     if clock is None and (match := _AM_PM.fullmatch(text)):
         hour, minute = int(match[1]), int(match[2] or 0)

@@ -65,7 +65,13 @@ def subscribe(chat: Chat, text: str, coverage: Coverage) -> Change:
                   tuple(uncovered), found)
 
 
+EVERY_COUNTRY = frozenset({"all", "everything", "every country", "all countries"})
+
+
 def unsubscribe(chat: Chat, text: str) -> Change:
+    """Remove the countries named in `text`, or every one for "all"."""
+    if " ".join(text.lower().split()) in EVERY_COUNTRY:
+        return Change(replace(chat, countries=()), tuple(subscribed(chat)))
     found = find_countries(text)
     removed = [c for c in found.countries if c.code in chat.countries]
     absent = [c for c in found.countries if c.code not in chat.countries]

@@ -2,44 +2,50 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand
+from telegram import BotCommand, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from handlers import admin, basics, digests, privacy, queries, settings, subscriptions
 from handlers.errors import on_error
+from handlers.gate import admins_only, drop_unserved
 
 
 def register(application: Application) -> None:
+    # Before everything, in a group of its own: updates no handler should act on.
+    application.add_handler(TypeHandler(Update, drop_unserved), group=-1)
     # Commands first; the catch-all for unknown commands must come after all of them.
+    # Settings (admins_only) change a group for everyone: its administrators only.
     for name, callback in (
         ("start", basics.start_command),
         ("help", basics.help_command),
-        ("subscribe", subscriptions.subscribe_command),
-        ("unsubscribe", subscriptions.unsubscribe_command),
+        ("subscribe", admins_only(subscriptions.subscribe_command)),
+        ("unsubscribe", admins_only(subscriptions.unsubscribe_command)),
         ("mysubs", subscriptions.mysubs_command),
         ("countries", subscriptions.countries_command),
         ("digest", digests.digest_command),
         ("latest", queries.latest_command),
-        ("time", settings.time_command),
-        ("timezone", settings.timezone_command),
-        ("pause", settings.pause_command),
-        ("resume", settings.resume_command),
-        ("forget", privacy.forget_command),
+        ("time", admins_only(settings.time_command)),
+        ("timezone", admins_only(settings.timezone_command)),
+        ("pause", admins_only(settings.pause_command)),
+        ("resume", admins_only(settings.resume_command)),
+        ("forget", admins_only(privacy.forget_command)),
         ("stats", admin.stats_command),  # in admin.ADMIN_COMMANDS: not in the command menu
     ):
         application.add_handler(CommandHandler(name, callback))
+    application.add_handler(CallbackQueryHandler(
+        admins_only(subscriptions.picker_button), pattern=r"^(reg|tog|done)\b"))
     application.add_handler(
-        CallbackQueryHandler(subscriptions.picker_button, pattern=r"^(reg|tog|done)\b"))
+        CallbackQueryHandler(admins_only(subscriptions.suggestion_button), pattern=r"^add:"))
     application.add_handler(
-        CallbackQueryHandler(subscriptions.suggestion_button, pattern=r"^add:"))
-    application.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=r"^forget:"))
+        CallbackQueryHandler(admins_only(privacy.forget_button), pattern=r"^forget:"))
     application.add_handler(CallbackQueryHandler(queries.page_button, pattern=r"^page:"))
     application.add_handler(CallbackQueryHandler(queries.topic_button, pattern=r"^topic:"))
     application.add_handler(InlineQueryHandler(queries.inline_query))

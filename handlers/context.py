@@ -8,7 +8,7 @@ instead of string keys and casts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import tzinfo
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
@@ -23,6 +23,7 @@ from digest.store import Store
 from digest.subscriptions import Coverage
 from digest.translations import Translations
 from handlers.delivery import Courier
+from runtime.chat_admins import ChatAdmins
 
 
 @dataclass
@@ -37,6 +38,7 @@ class BotData:
     ingestor: Ingestor | None = None  # set in post_init, once the HTTP client exists
     translations: Translations | None = None  # likewise; None when translation is off
     clock: Clock = utc_now  # tests drive schedules with a fake clock
+    chat_admins: ChatAdmins = field(default_factory=ChatAdmins)
 
     def zone_name(self, chat_id: int) -> str:
         """The chat's time zone as it set it, else the configured default."""

@@ -8,6 +8,11 @@ A formatter masks it in the final text of every record, traceback included.
 from __future__ import annotations
 
 import logging
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from types import TracebackType
 
 from telegram import Update
 from telegram.error import Forbidden
@@ -68,6 +73,22 @@ def configure_logging(level: str, token: str) -> None:
     root.setLevel(level.upper())
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    sys.excepthook = hook = _redacting_excepthook(token)
+    threading.excepthook = lambda crash: hook(crash.exc_type, crash.exc_value or Exception(),
+                                              crash.exc_traceback)
+
+
+def _redacting_excepthook(token: str) -> Callable[
+        [type[BaseException], BaseException, TracebackType | None], None]:
+    """An uncaught exception's traceback goes to stderr (the journal) masked like a log line:
+    PTB puts the token in some exception messages."""
+
+    def hook(kind: type[BaseException], error: BaseException,
+             trace: TracebackType | None) -> None:
+        text = "".join(traceback.format_exception(kind, error, trace))
+        sys.stderr.write(text.replace(token, "<token>") if token else text)
+
+    return hook
 
 
 async def on_error(update: object, context: NewsContext) -> None:

@@ -37,7 +37,7 @@ KEPT_QUERIES = 20  # per chat: the answers whose buttons still work
 TRENDING = 5
 HOW_TO_ASK = (
     "Ask me about a topic: /latest rare earths, /latest tariffs in Japan, or just write "
-    "“news about the Taiwan Strait”. /latest from Japan gives Japan's newest story."
+    "“news about the Taiwan Strait”. A country's newest story: /latest from Japan."
 )
 EXPIRED = "This answer is too old to page through; please ask again."
 

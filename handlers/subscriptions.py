@@ -141,7 +141,7 @@ async def subscribe_command(update: Update, context: NewsContext) -> None:
 
 
 async def unsubscribe_command(update: Update, context: NewsContext) -> None:
-    """/unsubscribe NAMES removes countries; without names it opens the keyboard."""
+    """/unsubscribe NAMES (or all) removes countries; without names it opens the keyboard."""
     text = " ".join(context.args or ())
     if not text.strip():
         await show_picker(update, context)
@@ -149,8 +149,9 @@ async def unsubscribe_command(update: Update, context: NewsContext) -> None:
     change = unsubscribe(current_chat(context, update.effective_chat.id), text)
     if change.changed:
         context.bot_data.store.save_chat(change.chat)
-    await update.effective_message.reply_text(change_text(change, "removed"),
-                                              parse_mode=ParseMode.HTML)
+    reply = change_text(change, "removed") if change.changed or change.found else (
+        "You have no countries to remove. Send /subscribe to pick some.")
+    await update.effective_message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
 def settings_text(chat: Chat, context: NewsContext) -> str:

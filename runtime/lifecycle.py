@@ -24,7 +24,7 @@ import logging
 import signal
 from dataclasses import dataclass
 
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import NetworkError
 from telegram.ext import Application
 
 from handlers.context import BotData
@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 2.0  # seconds updates in progress get to finish on a stop
 FIRST_PAUSE = 1.0  # seconds before the second attempt to reach the Bot API; doubles
 MAX_PAUSE = 60.0
-EXIT_BAD_TOKEN = 1
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,8 @@ class Webhook:
 
 
 def run(application: Application, webhook: Webhook | None = None) -> int:
-    """Serve until SIGINT or SIGTERM; the exit code."""
+    """Serve until SIGINT or SIGTERM; the exit code. A Bot API that answers but refuses
+    the bot (InvalidToken, for one) raises: runtime.startup explains it in one line."""
     return asyncio.run(serve(application, webhook))
 
 
@@ -77,9 +77,6 @@ async def serve(application: Application, webhook: Webhook | None = None) -> int
             if application.running:
                 await application.stop()
             await application.shutdown()
-    except InvalidToken:
-        log.error("Telegram refused the bot token; check [telegram] token")
-        return EXIT_BAD_TOKEN
     finally:
         if application.post_shutdown:
             await application.post_shutdown(application)
@@ -91,16 +88,15 @@ async def serve(application: Application, webhook: Webhook | None = None) -> int
 async def connect(application: Application, stop: asyncio.Event) -> bool:
     """Initialize the application (its first Bot API call is getMe), retrying while the
     Bot API is unreachable; False when stopped before it answered."""
+    data: BotData = application.bot_data
     pause, attempt = FIRST_PAUSE, 1
     while True:
         try:
             await application.initialize()
             return True
-        except InvalidToken:
-            raise
         except NetworkError as exc:  # timeouts and Bad Gateway included
-            log.warning("Bot API unreachable (%s); attempt %d, retrying in %g s",
-                        exc.message, attempt, pause)
+            log.warning("cannot reach the Bot API at %s (%s); attempt %d, retrying in %g s",
+                        data.config.telegram.base_url, exc.message, attempt, pause)
         try:
             await asyncio.wait_for(stop.wait(), pause)
             return False

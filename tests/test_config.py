@@ -62,9 +62,18 @@ def test_token_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) ->
         ("telegram = 3", "telegram must be a [telegram] table"),
         ("[ingest]\ninterval_minutes = '30'", "ingest.interval_minutes must be an integer, not"),
         ("[ingest]\ninterval_minutes = true", "ingest.interval_minutes must be an integer"),
-        ("[ingest]\ninterval_minutes = 0", "ingest.interval_minutes must be at least 1"),
-        ("[ingest]\nmax_entries_per_feed = 0", "ingest.max_entries_per_feed must be at least 1"),
+        ("[ingest]\ninterval_minutes = 0", "ingest.interval_minutes must be between 1 and"),
+        ("[ingest]\nmax_entries_per_feed = 0", "ingest.max_entries_per_feed must be between 1"),
         ("[ingest]\nparse_timeout_seconds = 0", "ingest.parse_timeout_seconds must be a positive"),
+        ("[ingest]\nmax_feed_mb = 1e308", "ingest.max_feed_mb must be a positive number of "
+         "megabytes, at most 1024"),
+        ("[ingest]\ntimeout_seconds = nan", "ingest.timeout_seconds must be a finite number"),
+        ("[ingest]\ntimeout_seconds = inf", "ingest.timeout_seconds must be a finite number"),
+        ("[telegram]\nwebhook_port = 99999", "telegram.webhook_port must be between 1 and 65535"),
+        ("[telegram]\nwebhook_url = 'https://bot.example.org/hook'",
+         "telegram.webhook_secret must be set in webhook mode"),
+        ("[telegram]\nwebhook_url = 'https://bot.example.org/hook'\nwebhook_secret = 'a b'",
+         "telegram.webhook_secret must be set in webhook mode: 1 to 256 letters"),
         ("[telegram]\nadmins = ['me']", "telegram.admins must be a list of int"),
         ("[digest]\ntime = '25:00'", 'digest.time must be a time of day as "HH:MM"'),
         ("[digest]\ntimezone = 'Mars/Olympus'", "digest.timezone must be an IANA time zone"),
@@ -82,6 +91,17 @@ def test_bad_values_name_the_file_and_key(tmp_path: Path, text: str, message: st
     assert message in str(error.value)
 
 
+def test_a_byte_order_mark_is_read_as_utf8_not_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bot.toml"
+    path.write_bytes(b"\xef\xbb\xbf[digest]\ntime = '06:15'\n")  # as Notepad saves UTF-8
+    assert load_config(path).digest.time == "06:15"
+
+
+def test_a_regional_english_target_is_english(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "[translate]\ntarget = 'en-GB'")).translate.target == (
+        "en-GB")
+
+
 def test_a_named_file_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="no such config file"):
         load_config(tmp_path / "nope.toml")
@@ -93,6 +113,10 @@ def test_a_named_file_that_does_not_exist(tmp_path: Path) -> None:
         (None, "no such config file"),
         ("[digest]\ntimezone = 'Nowhere/City'", "digest.timezone"),
         ("[sources]\ncatalog = 'missing.toml'", "no such source catalog"),
+        ("[ingest]\nmax_feed_mb = 1e308", "ingest.max_feed_mb"),
+        ("[ingest]\ntimeout_seconds = nan", "ingest.timeout_seconds"),
+        ("[telegram]\nwebhook_port = 99999", "telegram.webhook_port"),
+        ("[translate]\ntarget = 'es'", "translate.target"),
     ],
 )
 def test_command_line_reports_one_line_and_exit_code_2(
@@ -162,7 +186,8 @@ daily_characters = 500_000
         ("backend = 'deepl'\napi_key = 'k'\nbatch_size = 51",
          "translate.batch_size must be at most 50"),
         ("url = 'ftp://x'", "translate.url must be an http(s) URL"),
-        ("target = ' '", "translate.target must be a language code"),
+        ("target = ' '", 'translate.target must be "en" (or a variant such as "en-GB")'),
+        ("target = 'es'", "labels, language detection and digests are in English only"),
         ("daily_characters = 0", "translate.daily_characters must be at least 1"),
         ("batch_size = 0", "translate.batch_size must be at least 1"),
         ("timeout_seconds = 0", "translate.timeout_seconds must be a positive number"),

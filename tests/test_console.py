@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -40,15 +42,57 @@ async def test_a_conversation_with_keyboard_digest_and_question() -> None:
     assert "I don't know the command /nonsense" in transcript
 
 
-async def test_a_number_without_a_keyboard_is_just_text() -> None:
-    transcript = await converse(["7"])
-    assert "> 7" in transcript
-    assert "I found nothing about “7”" in transcript
+async def test_a_number_without_a_keyboard_says_so() -> None:
+    transcript = await converse(["7", "/subscribe", "9"])
+    assert "> 7\n(no keyboard is showing: a number presses a button" in transcript
+    assert "> 9\n(no keyboard is showing" in transcript  # the keyboard has 3 buttons
+    assert "I found nothing" not in transcript
+
+
+async def test_the_console_user_is_an_admin() -> None:
+    transcript = await converse(["/stats"])
+    assert "Stats\nChats: 0" in transcript
+    assert "I don't know the command" not in transcript
+
+
+async def test_an_inline_query_shows_numbered_results() -> None:
+    transcript = await converse(["@bot rare earths", "@newsdigest_bot xyzzy", "@someone hi"])
+    assert ("> @bot rare earths\n\nInline results for “rare earths” (in Telegram, choosing one "
+            "posts it):\n[1] Tokyo lifts rare earth export quotas for allies\n    🇧🇷 Sample "
+            "Folha · Japan said") in transcript
+    assert "\n[2] Japan raises rare earth export quotas\n" in transcript
+    assert "(inline: nothing found for “xyzzy”)" in transcript
+    assert "I found nothing about “@someone hi”" in transcript  # not this bot: a question
+
+
+async def test_what_is_typed_is_shown_as_typed() -> None:
+    transcript = await converse(["/latest &amp; <b>"])
+    assert "I found nothing about “&amp; <b>”" in transcript
+
+
+def test_an_interactive_console_prompts(tmp_path: Path) -> None:
+    """On a terminal there is no echo, so a "> " prompt shows where to type."""
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py"), "console"], cwd=tmp_path, stdin=follower,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={"PATH": "", "HOME": str(tmp_path)})
+    os.close(follower)
+    try:
+        os.write(leader, b"/help\n\x04")  # a line, then Ctrl+D at the start of the next
+        stdout, stderr = process.communicate(timeout=120)
+    finally:
+        os.close(leader)
+    assert process.returncode == 0, stderr
+    assert "Ctrl+D quits.\n\n> \nCommands" in stdout
+    assert stdout.endswith("\n> ")  # prompting again when the input ended
+    assert "> /help" not in stdout  # the terminal shows what was typed; no echo
 
 
 def test_html_is_shown_as_text() -> None:
     shown = as_text('<b>A &amp; B</b> <a href="https://x.example/?a=1&amp;b=2">link</a>', "HTML")
     assert shown == "A & B link (https://x.example/?a=1&b=2)"
+    assert as_text("typed &amp;amp; &amp;lt;b&amp;gt;", "HTML") == "typed &amp; &lt;b&gt;"
     assert as_text("<b>as typed</b>", None) == "<b>as typed</b>"
 
 

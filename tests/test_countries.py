@@ -433,6 +433,13 @@ def test_wordlike_codes_are_codes() -> None:
     assert not countries._WORDLIKE_CODES & countries._STOPWORDS
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("in", ["IN"]), ("jp, in", ["JP", "IN"]), ("no; can", ["NO", "CA"]), ("in japan", ["JP"]),
+])
+def test_a_wordlike_code_alone_in_its_item_is_a_code(text: str, expected: list[str]) -> None:
+    assert codes(find_countries(text)) == expected
+
+
 def test_find_ignores_words_that_are_codes_in_lower_case() -> None:
     found = find_countries("news in brazil, no japan")
     assert codes(found) == ["BR", "JP"]

@@ -11,11 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from console import HOW_TO
+from digest.countries import find_countries
 from digest.models import Article, Source
 from digest.parse import parse_feed
 from digest.search import SearchIndex, parse_query
 from digest.sources import load_catalog
 from digest.stories import cluster, covered_by
+from handlers.basics import help_text
+from handlers.queries import HOW_TO_ASK
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 FEEDS = SAMPLES / "feeds"
@@ -94,3 +98,33 @@ def test_rare_earths_question_is_answered_by_a_rare_earth_article(
               and re.search(r"\b(rare|earth)\b", a.title, re.IGNORECASE)]
     assert decoys
     assert not set(decoys) & set(results)
+
+
+def suggested_examples() -> tuple[set[str], set[str]]:
+    """(topic questions, /subscribe lists) that the bot's own texts suggest trying: /help,
+    the answer to an empty question, and the console's opening lines."""
+    texts = [help_text(), HOW_TO_ASK, HOW_TO]
+    questions: set[str] = set()
+    subscriptions: set[str] = set()
+    for text in texts:
+        questions |= {m.strip() for m in re.findall(r"(?:/latest|@bot) (\w[^,.;“”\n]*)", text)}
+        questions |= set(re.findall(r"“([^”]+)”", text))
+        names = re.findall(r"/subscribe ((?:[A-Z]\w*,? ?)+)", text)
+        subscriptions |= {m.strip(", ") for m in names}
+    return questions, subscriptions
+
+
+def test_the_bots_own_examples_are_found_in_the_sample_news(
+    sources: list[Source], articles: list[Article]
+) -> None:
+    """Who tries what the bot suggests must not be told "I found nothing"."""
+    questions, subscriptions = suggested_examples()
+    assert questions >= {"rare earths", "tariffs in Japan", "news about the Taiwan Strait",
+                         "from Japan"}
+    index = SearchIndex.of(articles)
+    for question in questions:
+        assert index.search(parse_query(question)), question
+    covered = {source.country for source in sources}
+    assert subscriptions >= {"Japan, Brazil", "Japan"}
+    for names in subscriptions:
+        assert {c.code for c in find_countries(names).countries} <= covered, names

@@ -25,7 +25,7 @@ from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, seed
 from tests.feed_server import FeedServer
 
-TOKEN = "123456:TEST-token-that-must-never-be-logged"
+TOKEN = "123456:TEST-token-that-must-never-be-seen1"  # the shape of a real one
 ADMIN = 4242
 # The bot checks for due digests this often in tests (every minute in production), so
 # moving the fake clock past a digest time shows its effect within a fraction of a second.

@@ -609,6 +609,7 @@ class FakeBotAPI:
         self._faults: dict[str, deque[_Fault]] = {}
         self._drops: dict[str, int] = {}
         self._blocked: set[int | str] = set()
+        self._chat_admins: dict[int | str, tuple[int, ...]] = {}
         self._per_second: float | None = None
         self._per_group_per_minute: float | None = None
         self._send_times: deque[float] = deque()
@@ -631,6 +632,7 @@ class FakeBotAPI:
             "answerCallbackQuery": self._answer_callback_query,
             "answerInlineQuery": self._answer_inline_query,
             "sendChatAction": self._send_chat_action,
+            "getChatMember": self._get_chat_member,
             "close": lambda _p: True,
             "logOut": lambda _p: True,
         }
@@ -1021,6 +1023,18 @@ class FakeBotAPI:
             self._enqueue({"inline_query": inline})
             return query_id
 
+    def push_inline_button(self, user_id: int, data: str) -> str:
+        """A button under a message the bot sent through inline mode: the callback query has
+        ``inline_message_id`` and no ``message``. Returns the query id."""
+        with self._cond:
+            query_id = str(next(self._ids))
+            self._open_callback_queries.add(query_id)
+            self._enqueue({"callback_query": {
+                "id": query_id, "from": dict(self._user(user_id)),
+                "inline_message_id": f"inline-{query_id}", "chat_instance": "ci-inline",
+                "data": data}})
+            return query_id
+
     def _enqueue(self, update: JSONDict) -> int:
         """Caller holds the lock."""
         if "update_id" not in update:
@@ -1112,6 +1126,12 @@ class FakeBotAPI:
         """Close the connection without answering the next ``times`` calls of ``method``."""
         with self._cond:
             self._drops[method] = self._drops.get(method, 0) + times
+
+    def set_chat_admins(self, chat_id: int | str, creator: int, *administrators: int) -> None:
+        """Who runs a group, as getChatMember reports it. A group never set is created by
+        user 1, push_message's default sender in groups; everyone else is a member."""
+        with self._cond:
+            self._chat_admins[chat_id] = (creator, *administrators)
 
     def block_chat(self, chat_id: int | str) -> None:
         """The user blocked the bot (or kicked it from the group): sends answer 403."""
@@ -1483,6 +1503,29 @@ class FakeBotAPI:
             raise ApiError(400, "Bad Request: RESULTS_TOO_MUCH")
         self._open_inline_queries.discard(query_id)
         return True
+
+    def _get_chat_member(self, params: JSONDict) -> JSONDict:
+        chat = self._chat_for_send(params.get("chat_id"))
+        user_id = _as_int(params.get("user_id"))
+        if user_id is None:
+            raise ApiError(400, "Bad Request: user_id is empty")
+        user = dict(self._user(user_id))
+        if chat.info["type"] == "private":
+            if user_id != chat.info["id"]:
+                raise ApiError(400, "Bad Request: user not found")
+            return {"status": "member", "user": user}
+        creator, *administrators = self._chat_admins.get(chat.info["id"], (1,))
+        if user_id == creator:
+            return {"status": "creator", "user": user, "is_anonymous": False}
+        if user_id in administrators:
+            rights = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats",
+                      "can_restrict_members", "can_change_info", "can_invite_users",
+                      "can_post_stories", "can_edit_stories", "can_delete_stories",
+                      "can_pin_messages")
+            return {"status": "administrator", "user": user, "can_be_edited": False,
+                    "is_anonymous": False, "can_promote_members": False,
+                    **dict.fromkeys(rights, True)}
+        return {"status": "member", "user": user}
 
     def _send_chat_action(self, params: JSONDict) -> bool:
         self._chat_for_send(params.get("chat_id"))

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
@@ -24,7 +25,7 @@ from telegram.ext import (
 
 from tests.e2e.fake_bot_api import FakeBotAPI, parse_html, parse_request_params
 
-TOKEN = "123:ABC"
+TOKEN = "123:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghi"
 
 
 @pytest.fixture
@@ -361,3 +362,16 @@ async def test_a_real_application_polls_and_replies(bot_api: FakeBotAPI) -> None
         await app.stop()
         await app.shutdown()
     assert bot_api.pending_updates() == []  # the final getUpdates confirmed everything
+
+
+async def test_get_chat_member_reports_who_runs_a_group(bot_api: FakeBotAPI, bot: Bot) -> None:
+    assert (await bot.get_chat_member(-70, 1)).status == ChatMemberStatus.OWNER  # the default
+    assert (await bot.get_chat_member(-70, 2)).status == ChatMemberStatus.MEMBER
+    bot_api.set_chat_admins(-70, 5, 6)
+    assert (await bot.get_chat_member(-70, 5)).status == ChatMemberStatus.OWNER
+    admin = await bot.get_chat_member(-70, 6)
+    assert admin.status == ChatMemberStatus.ADMINISTRATOR
+    assert admin.user.id == 6
+    assert (await bot.get_chat_member(-70, 1)).status == ChatMemberStatus.MEMBER
+    with pytest.raises(BadRequest, match=r"(?i)user not found"):
+        await bot.get_chat_member(42, 43)

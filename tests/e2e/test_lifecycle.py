@@ -16,6 +16,7 @@ import pytest
 
 from digest.models import Chat
 from digest.store import Store
+from tests.e2e.conftest import TOKEN
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.e2e.news import article, seed
 from tests.e2e.test_run_process import ROOT, free_port, write_config
@@ -119,6 +120,7 @@ def test_sigterm_during_a_feed_pass_stops_within_seconds_keeping_what_was_confir
     assert bot.stop() < STOP_SECONDS
     assert bot.process.returncode == 0
     quiet(bot.stderr)
+    assert TOKEN.split(":")[1] not in bot.stderr
     store = Store(tmp_path / "store.json")
     assert store.chat(77).countries == ("JP",)
     store.close()
@@ -171,7 +173,9 @@ def test_an_unreachable_bot_api_is_retried_with_one_line_per_attempt(
     config = write_config(tmp_path, Nowhere, feed_server)  # type: ignore[arg-type]
     bot = BotProcess("--config", str(config), "run", cwd=tmp_path)
     processes.append(bot)
-    attempts = bot.wait_for_line(lambda line: "Bot API unreachable" in line, count=2)
+    attempts = bot.wait_for_line(lambda line: "cannot reach the Bot API" in line, count=2)
+    assert f"cannot reach the Bot API at {Nowhere.base_url} (" in attempts[0]
+    assert "ConnectError" in attempts[0]
     assert "attempt 1" in attempts[0]
     assert "attempt 2" in attempts[1]
 
@@ -191,6 +195,6 @@ def test_the_bot_starts_once_the_bot_api_answers(
     bot_api.wait_for("setMyCommands", timeout=30)
     bot_api.push_message(78, "/help")
     assert "/subscribe" in bot_api.wait_for("sendMessage", timeout=10).params["text"]
-    assert len(bot.wait_for_line(lambda line: "Bot API unreachable" in line, count=2)) == 2
+    assert len(bot.wait_for_line(lambda line: "cannot reach the Bot API" in line, count=2)) == 2
     bot.stop()
     quiet(bot.stderr)

@@ -10,7 +10,8 @@ CHAT = 3003
 
 
 @pytest.mark.parametrize(("said", "stored"), [("7am", "07:00"), ("19:45", "19:45"),
-                                              ("7.30 pm", "19:30")])
+                                              ("7.30 pm", "19:30"), ("noon", "12:00"),
+                                              ("midnight", "00:00")])
 async def test_time_is_understood_and_stored(bot: RunningBot, said: str, stored: str) -> None:
     reply = await bot.say(CHAT, f"/time {said}")
     assert f"every day at {stored} (UTC;" in reply.result["text"]

@@ -226,3 +226,23 @@ async def test_subscriptions_survive_a_restart(bot: RunningBot) -> None:
     assert bot.store is not before
     reply = await bot.say(CHAT, "/mysubs")
     assert reply.result["text"].startswith("Your countries:\n🇯🇵 Japan\n🇩🇪 Germany")
+
+
+async def test_a_lower_case_code_that_is_also_a_word_is_a_country_by_itself(
+    bot: RunningBot,
+) -> None:
+    """"in" is India as surely as "jp" is Japan when it is all that was written."""
+    reply = await bot.say(CHAT, "/subscribe in")
+    assert reply.result["text"] == ("No outlets yet for: 🇮🇳 India (see /countries for what "
+                                    "is covered)")
+    both = await bot.say(CHAT, "/subscribe jp, de")
+    assert both.result["text"] == "Added: 🇯🇵 Japan, 🇩🇪 Germany"
+
+
+async def test_unsubscribe_all_removes_every_country(bot: RunningBot) -> None:
+    await bot.say(CHAT, "/subscribe Japan, Brazil")
+    reply = await bot.say(CHAT, "/unsubscribe all")
+    assert reply.result["text"] == "Removed: 🇯🇵 Japan, 🇧🇷 Brazil"
+    assert bot.store.chat(CHAT).countries == ()
+    again = await bot.say(CHAT, "/unsubscribe all")
+    assert again.result["text"] == "You have no countries to remove. Send /subscribe to pick some."
