@@ -8,10 +8,11 @@ one after the other, in the order Telegram sent them (a /subscribe then an
 /unsubscribe must not swap). Updates without a chat (inline queries) are
 serialized per user.
 
-A chat that sends more than `flood_limit` updates within `flood_window` seconds,
-or has that many still waiting, gets one polite notice per window and the rest is
-dropped: the backlog of a chat never grows without bound, and a flood costs the
-other chats nothing but the flooder's own paced replies.
+A user who sends more than `flood_limit` updates to a chat within `flood_window`
+seconds, or has that many still waiting there, gets one polite notice per window,
+and the excess is dropped. A user's backlog never grows without bound, and a flood
+costs the other chats nothing but the flooder's own paced replies. The pace is
+counted per user, so in a group one flooder does not silence the others.
 """
 
 from __future__ import annotations
@@ -35,16 +36,24 @@ SLOW_DOWN = ("You are sending messages faster than I can answer, so I skipped so
 MAX_CONCURRENT = 1024
 MIN_SWEEP = 256
 
-Key = tuple[str, int] | None
+Key = tuple[str, int]  # ("chat", chat id), or ("user", user id) for updates without a chat
+Sender = tuple[Key, int | None]  # the lane and the user in it
 
 
 @dataclass
 class _Lane:
-    """One chat's (or user's) queue: a lock taken in arrival order, and its recent pace."""
+    """One chat's (or user's) queue: a lock taken in arrival order."""
 
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    arrivals: deque[float] = field(default_factory=deque)  # loop times of accepted updates
-    waiting: int = 0  # accepted updates not yet finished
+    waiting: int = 0  # admitted updates not yet finished, the one running included
+
+
+@dataclass
+class _Pace:
+    """One user's recent updates to one chat."""
+
+    arrivals: deque[float] = field(default_factory=deque)  # loop times of admitted updates
+    waiting: int = 0  # admitted updates not yet finished
     warned_at: float | None = None  # when the last notice was sent
 
 
@@ -52,7 +61,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     """Concurrent across chats, sequential within one; see the module docstring.
 
     Args:
-        flood_limit: updates a chat may send within `flood_window` (and have waiting).
+        flood_limit: updates a user may send to a chat within `flood_window`, and have
+            waiting there.
         flood_window: seconds.
         max_concurrent_updates: PTB's cap on updates in progress overall.
     """
@@ -62,8 +72,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._flood_limit = flood_limit
         self._flood_window = flood_window
-        self._lanes: dict[Key, _Lane] = {}
-        self._sweep_at = MIN_SWEEP  # lanes in the map that start a sweep of the idle ones
+        self._lanes: dict[Key, _Lane] = {}  # only chats with updates waiting or running
+        self._paces: dict[Sender, _Pace] = {}
+        self._sweep_at = MIN_SWEEP  # paces in the map that start a sweep of the idle ones
         self._notices: set[asyncio.Task[Any]] = set()
         self._in_progress: set[asyncio.Task[Any]] = set()  # handling or waiting for their lane
         self._stopping = False
@@ -71,9 +82,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.unhandled = 0  # updates received but not handled because the bot stopped
 
     @property
-    def chats_tracked(self) -> int:
-        """Chats (and users) whose recent pace is remembered."""
-        return len(self._lanes)
+    def senders_tracked(self) -> int:
+        """Users (per chat) whose recent pace is remembered."""
+        return len(self._paces)
 
     async def initialize(self) -> None:
         """Nothing to open."""
@@ -105,22 +116,24 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         try:
             await self._in_lane(update, coroutine)
         finally:
+            _close(coroutine)  # one never started (dropped, or a stop); no-op on one that ran
             self._in_progress.discard(task)
 
     async def _in_lane(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = lane_key(update)
-        if key is None:  # nothing to keep in order with
-            await coroutine
+        if not isinstance(update, Update) or (key := lane_key(update)) is None:
+            await coroutine  # nothing to keep in order with
+            return
+        sender = (key, update.effective_user.id if update.effective_user else None)
+        pace = self._pace(sender)
+        if not self._admit(pace):
+            self.dropped += 1
+            self._warn(update, sender, pace)
             return
         lane = self._lanes.get(key)
         if lane is None:
             lane = self._lanes[key] = _Lane()
-        if not self._admit(lane):
-            self.dropped += 1
-            _close(coroutine)
-            self._warn(update, key, lane)
-            return
         lane.waiting += 1
+        pace.waiting += 1
         try:
             async with lane.lock:  # FIFO: the chat's updates run in the order they came
                 if self._stopping:
@@ -128,31 +141,40 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                     return
                 await coroutine
         finally:
-            _close(coroutine)  # one never started (a stop); a no-op on one that ran
             lane.waiting -= 1
-            self._forget_quiet_lanes()
+            pace.waiting -= 1
+            if not lane.waiting:  # nobody holds or waits for its lock
+                del self._lanes[key]
 
-    def _admit(self, lane: _Lane) -> bool:
-        """Whether the chat is within its pace; an admitted update counts towards it."""
+    def _pace(self, sender: Sender) -> _Pace:
+        pace = self._paces.get(sender)
+        if pace is None:
+            self._forget_idle_paces()
+            pace = self._paces[sender] = _Pace()
+        return pace
+
+    def _admit(self, pace: _Pace) -> bool:
+        """Whether the sender is within its pace; an admitted update counts towards it."""
         now = asyncio.get_running_loop().time()
-        while lane.arrivals and lane.arrivals[0] <= now - self._flood_window:
-            lane.arrivals.popleft()
-        if len(lane.arrivals) >= self._flood_limit or lane.waiting >= self._flood_limit:
+        while pace.arrivals and pace.arrivals[0] <= now - self._flood_window:
+            pace.arrivals.popleft()
+        if len(pace.arrivals) >= self._flood_limit or pace.waiting >= self._flood_limit:
             return False
-        lane.arrivals.append(now)
+        pace.arrivals.append(now)
         return True
 
-    def _warn(self, update: object, key: tuple[str, int], lane: _Lane) -> None:
-        """One notice per window to a flooding chat; users without a chat get none."""
+    def _warn(self, update: Update, sender: Sender, pace: _Pace) -> None:
+        """One notice per window to a flooding sender, in its chat; none without a chat."""
         now = asyncio.get_running_loop().time()
-        if lane.warned_at is not None and now - lane.warned_at < self._flood_window:
+        if pace.warned_at is not None and now - pace.warned_at < self._flood_window:
             return
-        lane.warned_at = now
-        log.info("%s %s floods; dropping its updates for a while", *key)
-        if key[0] != "chat" or not isinstance(update, Update):
+        pace.warned_at = now
+        (kind, lane_id), user_id = sender
+        log.info("user %s floods %s %s; dropping updates for a while", user_id, kind, lane_id)
+        if kind != "chat":
             return
-        task = asyncio.create_task(update.get_bot().send_message(key[1], SLOW_DOWN),
-                                   name=f"slow-down:{key[1]}")
+        task = asyncio.create_task(update.get_bot().send_message(lane_id, SLOW_DOWN),
+                                   name=f"slow-down:{lane_id}")
         self._notices.add(task)
         task.add_done_callback(self._notice_sent)
 
@@ -161,25 +183,23 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         if not task.cancelled() and task.exception() is not None:
             log.warning("could not send the slow-down notice: %s", task.exception())
 
-    def _forget_quiet_lanes(self) -> None:
-        """Lanes of chats idle for a whole window hold nothing worth keeping. They are
-        dropped whenever the map has doubled since the last sweep, so that it stays about
-        as small as the set of recently active chats at a constant cost per update."""
-        if len(self._lanes) < self._sweep_at:
+    def _forget_idle_paces(self) -> None:
+        """Paces idle for a whole window hold nothing worth keeping. They are dropped
+        whenever the map has doubled since the last sweep, so that it stays about as small
+        as the set of recently active users, at a constant cost per update."""
+        if len(self._paces) < self._sweep_at:
             return
         since = asyncio.get_running_loop().time() - self._flood_window
-        for key, lane in list(self._lanes.items()):
-            recent = max(lane.arrivals[-1] if lane.arrivals else since,
-                         lane.warned_at if lane.warned_at is not None else since)
-            if recent <= since and not lane.waiting:
-                del self._lanes[key]
-        self._sweep_at = max(MIN_SWEEP, 2 * len(self._lanes))
+        for sender, pace in list(self._paces.items()):
+            last = max(pace.arrivals[-1] if pace.arrivals else since,
+                       pace.warned_at if pace.warned_at is not None else since)
+            if last <= since and not pace.waiting:
+                del self._paces[sender]
+        self._sweep_at = max(MIN_SWEEP, 2 * len(self._paces))
 
 
-def lane_key(update: object) -> Key:
+def lane_key(update: Update) -> Key | None:
     """The chat an update belongs to, else its user; None for neither."""
-    if not isinstance(update, Update):
-        return None
     if update.effective_chat is not None:
         return ("chat", update.effective_chat.id)
     if update.effective_user is not None:

@@ -47,6 +47,19 @@ async def test_a_flooding_chat_holds_up_no_other_and_is_told_to_slow_down_once(
     assert len(api.sent_messages(FLOODER)) == FLOOD_LIMIT + 1  # the excess was dropped
 
 
+async def test_in_a_group_only_the_flooding_member_is_cut_off(flood_bot: RunningBot) -> None:
+    api, group = flood_bot.api, -700
+    for _ in range(3 * FLOOD_LIMIT):
+        api.push_message(group, "/help", user_id=FLOODER)
+    api.push_message(group, "/help", user_id=OTHER)
+    answers = await api.wait_for_all_async(
+        "sendMessage", lambda c: c.params["chat_id"] == group and c.params["text"] != SLOW_DOWN,
+        count=FLOOD_LIMIT + 1, since=0, timeout=15)
+    assert all("/subscribe" in call.params["text"] for call in answers)
+    assert flood_bot.application.update_processor.dropped == 2 * FLOOD_LIMIT
+    assert api.sent_texts(group).count(SLOW_DOWN) == 1
+
+
 async def test_one_chat_is_answered_in_the_order_it_wrote(news_bot: RunningBot) -> None:
     # /digest waits for the first clustering in the worker process; the quick commands
     # after it must not overtake it.
