@@ -11,7 +11,6 @@ import asyncio
 import os
 import sys
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import httpx
 from telegram.error import TelegramError
@@ -42,6 +41,7 @@ from runtime import startup
 from runtime.lifecycle import Webhook
 from runtime.lifecycle import run as run_bot
 from runtime.updates import PerChatUpdateProcessor
+from runtime.webserver import WebServer, start_web_server
 
 EXIT_USAGE = startup.EXIT_USAGE
 NO_TOKEN = (
@@ -64,6 +64,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     """
     worker = WorkerProcess()
     client: httpx.AsyncClient | None = None
+    web: WebServer | None = None
     application: Application
 
     def running() -> bool:
@@ -78,7 +79,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     )
 
     async def post_init(application: Application) -> None:
-        nonlocal client
+        nonlocal client, web
         client = make_client(config.ingest.timeout_seconds)
         data.ingestor = build_ingestor(config, store, sources, client, worker, clock)
         translator = make_translator(config.translate, client)
@@ -87,11 +88,14 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
                 translator, DailyBudget(config.translate.daily_characters),
                 target=config.translate.target, batch_size=config.translate.batch_size)
         data.index = await asyncio.to_thread(SearchIndex.of, store.articles())
-        await application.bot.set_my_commands(bot_commands())
+        await application.bot.set_my_commands(bot_commands(globe=bool(config.webapp.url)))
         schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
                       check_every)
+        web = await start_web_server(application, data)
 
     async def post_shutdown(application: Application) -> None:
+        if web is not None:
+            await web.stop()
         worker.close()
         if client is not None:
             await client.aclose()
@@ -110,7 +114,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     if transport is not None:
         builder = builder.request(transport).get_updates_request(transport)
     application = builder.build()
-    register(application)
+    register(application, globe=bool(config.webapp.url))
     guard_token(config.token)
     return application
 
@@ -248,11 +252,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             # Retries while the Bot API cannot be reached, stops within seconds on SIGINT and
             # SIGTERM (post_shutdown closes the store); a rejected token is explained below.
+            # In webhook mode the bot's web server (started in post_init) receives updates.
             hook = config.telegram
-            webhook = Webhook(
-                listen=hook.webhook_listen, port=hook.webhook_port,
-                url_path=urlsplit(hook.webhook_url).path.lstrip("/"), url=hook.webhook_url,
-                secret=hook.webhook_secret or None) if hook.webhook_url else None
+            webhook = Webhook(hook.webhook_url, hook.webhook_secret or None) \
+                if hook.webhook_url else None
             return run_bot(build_application(config, store, sources), webhook)
         if args.command == "sources":
             return show_sources(config, store, sources)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import queue
+import socket
 import sys
 import tempfile
 import threading
@@ -26,10 +27,11 @@ from telegram.ext import Application
 
 from console.api import USER, ConsoleBotAPI
 from console.samples import SAMPLES, SampleServer
-from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig
+from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig, WebAppConfig
 from digest.sources import load_catalog
 from digest.store import Store
 from handlers.scheduling import refresh
+from webapp.auth import WebAppUser, launch_fragment, sign_init_data
 
 CONSOLE_TOKEN = "0:console"  # never sent anywhere: the console answers every request itself
 HOW_TO = ("Type as you would in Telegram: /start, /subscribe Japan, /digest, /latest rare "
@@ -55,9 +57,11 @@ async def run_console(config: Config, build_application: AppFactory,
             SampleServer(samples_folder) as samples:
         catalog = Path(folder) / "catalog.toml"
         catalog.write_text(samples.catalog(), encoding="utf-8")
+        port = _free_port()
         config = dataclasses.replace(
             config,
             telegram=TelegramConfig(token=CONSOLE_TOKEN, admins=(USER["id"],)),
+            webapp=WebAppConfig(url=f"http://127.0.0.1:{port}/", port=port),
             storage=StorageConfig(path=str(Path(folder) / "store.json")),
             sources=SourcesConfig(catalog=str(catalog)),
         )
@@ -71,7 +75,8 @@ async def run_console(config: Config, build_application: AppFactory,
         countries = len({s.country for s in sources})
         show(f"Console mode, with SAMPLE news (invented for trying the bot, not real "
              f"reporting): {len(report.new_articles) if report else 0} articles from "
-             f"{len(sources)} outlets in {countries} countries.\n{HOW_TO}")
+             f"{len(sources)} outlets in {countries} countries.\n"
+             f"The globe (Mini App) in a browser: {globe_link(config, application)}\n{HOW_TO}")
         await application.start()
         lines = TypedLines(stdin, stdout, interactive)
         try:
@@ -94,6 +99,20 @@ async def run_console(config: Config, build_application: AppFactory,
             await application.shutdown()
             await application.post_shutdown(application)
     return 0
+
+
+def globe_link(config: Config, application: Application) -> str:
+    """The app's address with launch data signed here as Telegram would sign it."""
+    user = WebAppUser(USER["id"], USER["first_name"], USER["language_code"])
+    data = sign_init_data(user, CONSOLE_TOKEN, now=application.bot_data.clock())
+    return config.webapp.url + launch_fragment(data)
+
+
+def _free_port() -> int:
+    """A port free on this machine now, for the console's local web server."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class TypedLines:

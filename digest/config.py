@@ -32,10 +32,17 @@ class TelegramConfig:
     token: str = ""
     base_url: str = "https://api.telegram.org/bot"
     admins: tuple[int, ...] = ()
-    webhook_url: str = ""  # empty: long polling
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
+    webhook_url: str = ""  # empty: long polling; else received by the [webapp] server
     webhook_secret: str = ""
+
+
+@dataclass(frozen=True)
+class WebAppConfig:
+    """The Mini App and the bot's one web server (also the webhook's, in webhook mode)."""
+
+    url: str = ""  # the public address Telegram opens; empty: no Mini App
+    listen: str = "127.0.0.1"
+    port: int = 8080
 
 
 @dataclass(frozen=True)
@@ -125,6 +132,7 @@ class Config:
     ingest: IngestConfig = field(default_factory=IngestConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     translate: TranslateConfig = field(default_factory=TranslateConfig)
+    webapp: WebAppConfig = field(default_factory=WebAppConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     origin: str = "built-in defaults"  # where the values came from, for messages
 
@@ -235,6 +243,8 @@ def _validate(file: Path, config: Config) -> None:
         fail("telegram.base_url", 'an http(s) URL such as "https://api.telegram.org/bot"')
     if config.telegram.webhook_url and not config.telegram.webhook_url.startswith("https://"):
         fail("telegram.webhook_url", "an https:// URL (Telegram sends webhooks over HTTPS only)")
+    if config.webapp.url and not config.webapp.url.startswith(("https://", "http://")):
+        fail("webapp.url", "an https:// URL (http:// only for local testing), or empty")
     if config.telegram.webhook_url and not _WEBHOOK_SECRET.fullmatch(
             config.telegram.webhook_secret):
         fail("telegram.webhook_secret", "set in webhook mode: 1 to 256 letters, digits, _ or - "
@@ -248,7 +258,7 @@ def _validate(file: Path, config: Config) -> None:
              f'"{config.digest.timezone}")')
     # Upper bounds keep values in what timers, timedeltas and sockets can take.
     for key, value, low, high in (
-        ("telegram.webhook_port", config.telegram.webhook_port, 1, 65535),
+        ("webapp.port", config.webapp.port, 1, 65535),
         ("ingest.interval_minutes", config.ingest.interval_minutes, 1, 7 * 24 * 60),
         ("ingest.retention_days", config.ingest.retention_days, 1, 36500),
         ("ingest.concurrency", config.ingest.concurrency, 1, 1000),

@@ -116,6 +116,13 @@ class Edition:
             sections.append(section(country, tuple(blocks)))
         return Digest(pack_digest(sections, when=when), tuple(keys))
 
+    def top(self, country: str, count: int) -> list[tuple[Story, DigestItem]]:
+        """The country's best stories in this edition, each led by its own outlet, as a
+        section would open with them for a chat that was sent nothing yet (the Mini App's
+        country panel)."""
+        return [(entry.story, self._item(entry.story, entry.lead))
+                for entry in self._ranked_entries(country)[:count]]
+
     def _ranked_entries(self, country: str) -> list[_Ranked]:
         found = self._ranked.get(country)
         if found is None:

@@ -20,16 +20,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.config import parse_clock
-from digest.countries import lookup
 from digest.models import Chat
+from digest.timezones import OFFSET
 
 _AM_PM = re.compile(r"(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])\.?\s*m\.?", re.IGNORECASE)
 _H_SUFFIX = re.compile(r"(\d{1,2})(?:h(\d{2})?)?")
 _NAMED_TIMES = {"noon": "12:00", "midday": "12:00", "12 noon": "12:00", "midnight": "00:00"}
-_OFFSET = re.compile(r"(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,43 +55,9 @@ def parse_time_of_day(text: str) -> str | None:
 
 
 @cache
-def _zones_by_key() -> dict[str, str]:
-    """Lower-case IANA names and their city parts ('tokyo', 'new york') -> IANA name."""
-    keys: dict[str, str] = {}
-    for name in sorted(available_timezones()):
-        if name.startswith(("Etc/", "SystemV/", "posix/", "right/")) or "/" not in name:
-            continue
-        keys.setdefault(name.lower(), name)
-        keys.setdefault(name.rsplit("/", 1)[1].replace("_", " ").lower(), name)
-    return keys
-
-
-def parse_timezone(text: str) -> str | None:
-    """An IANA name ('Asia/Tokyo'), a city ('Tokyo'), a country with one zone ('Japan'),
-    or a UTC offset ('UTC+9', '+09:00', 'UTC') as the name we store; None if unknown."""
-    text = " ".join(text.split())[:64]
-    if not text:
-        return None
-    if text.upper() in ("UTC", "GMT", "Z"):
-        return "UTC"
-    if match := _OFFSET.fullmatch(text):
-        hours, minutes = int(match[2]), int(match[3] or 0)
-        if hours > 14 or minutes not in (0, 15, 30, 45):
-            return None
-        return f"UTC{match[1]}{hours:02d}:{minutes:02d}"
-    key = text.replace("_", " ").lower()
-    if found := _zones_by_key().get(key) or _zones_by_key().get(text.lower()):
-        return found
-    country = lookup(text).country
-    if country is not None and len(country.zones) == 1:
-        return country.zones[0]
-    return None
-
-
-@cache
 def zone_of(name: str) -> tzinfo:
     """The tzinfo of a stored zone name (IANA or 'UTC±HH:MM'); UTC if it became unknown."""
-    if match := _OFFSET.fullmatch(name):
+    if match := OFFSET.fullmatch(name):
         offset = timedelta(hours=int(match[2]), minutes=int(match[3] or 0))
         return timezone(-offset if match[1] == "-" else offset, name)
     try:

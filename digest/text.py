@@ -12,12 +12,22 @@ import re
 import unicodedata
 from html.parser import HTMLParser
 
+from lxml.html.defs import tags as lxml_html_tags
+
 _BLOCK_TAGS = frozenset(
     ("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
      "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
      "ol", "p", "pre", "section", "table", "td", "th", "tr", "ul")
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "head"})
+# Every HTML element name (lxml's list lacks a few HTML5 ones). Text whose only "tags" have
+# other names, as "Prices <rise> & fall" or "List<T>", is text with angle brackets, not HTML.
+_HTML_TAGS = frozenset(lxml_html_tags) | {"bdi", "data", "dialog", "main", "picture",
+                                          "template", "frame", "noframes", "nobr"}
+_TAG = re.compile(r"<!--|</?([a-zA-Z][a-zA-Z0-9]*)\b[^<>]*>")
+# Markup escaped once more than it should be is unescaped and stripped again, this
+# many times at most (Reddit's summaries arrive escaped twice).
+_MAX_ESCAPING = 4
 _WHITESPACE = re.compile(r"\s+")
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
 
@@ -62,19 +72,33 @@ class _TextExtractor(HTMLParser):
 
 
 def plain_text(markup: str) -> str:
-    """Outside HTML (or text with entities) as one line of plain text."""
-    if not markup:
-        return ""
-    if "<" in markup:
-        extractor = _TextExtractor()
-        extractor.feed(markup)
-        extractor.close()
-        markup = "".join(extractor.parts)
-    # Some feeds escape twice ("&amp;amp;"); a second unescape of plain text is harmless.
-    text = html.unescape(html.unescape(markup))
+    """Outside HTML (or text with entities) as one line of plain text.
+
+    Text is read as HTML only when it holds real markup (an HTML element or a
+    comment), so a headline such as "Prices <rise> & fall" keeps its words; markup
+    that arrives escaped ("&lt;p&gt;Hello&lt;/p&gt;") is unescaped and stripped too.
+    """
+    text = markup
+    for _ in range(_MAX_ESCAPING):
+        if holds_markup(text):
+            extractor = _TextExtractor()
+            extractor.feed(text)
+            extractor.close()
+            text = "".join(extractor.parts)
+            continue
+        unescaped = html.unescape(text)
+        if unescaped == text:
+            break
+        text = unescaped
     text = text.translate(_INVISIBLE)
     text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
     return _WHITESPACE.sub(" ", text).strip()
+
+
+def holds_markup(text: str) -> bool:
+    """Whether `text` holds an HTML element's tag or a comment (not merely "<" and ">")."""
+    return any(match[1] is None or match[1].lower() in _HTML_TAGS
+               for match in _TAG.finditer(text))
 
 
 def strip_boilerplate(text: str) -> str:

@@ -16,13 +16,17 @@ from telegram.ext import (
 from handlers import admin, basics, digests, privacy, queries, settings, subscriptions
 from handlers.errors import on_error
 from handlers.gate import admins_only, drop_unserved
+from handlers.globe import globe_command
 
 
-def register(application: Application) -> None:
+def register(application: Application, *, globe: bool = False) -> None:
+    """Attach the handlers; /globe only when the Mini App is on (`globe`)."""
     # Before everything, in a group of its own: updates no handler should act on.
     application.add_handler(TypeHandler(Update, drop_unserved), group=-1)
     # Commands first; the catch-all for unknown commands must come after all of them.
     # Settings (admins_only) change a group for everyone: its administrators only.
+    if globe:
+        application.add_handler(CommandHandler("globe", globe_command))
     for name, callback in (
         ("start", basics.start_command),
         ("help", basics.help_command),
@@ -46,6 +50,8 @@ def register(application: Application) -> None:
         CallbackQueryHandler(admins_only(subscriptions.suggestion_button), pattern=r"^add:"))
     application.add_handler(
         CallbackQueryHandler(admins_only(privacy.forget_button), pattern=r"^forget:"))
+    application.add_handler(
+        CallbackQueryHandler(admins_only(settings.timezone_button), pattern=r"^tz:"))
     application.add_handler(CallbackQueryHandler(queries.page_button, pattern=r"^page:"))
     application.add_handler(CallbackQueryHandler(queries.topic_button, pattern=r"^topic:"))
     application.add_handler(InlineQueryHandler(queries.inline_query))
@@ -55,6 +61,6 @@ def register(application: Application) -> None:
     application.add_error_handler(on_error)
 
 
-def bot_commands() -> list[BotCommand]:
-    """The command menu shown by Telegram clients."""
-    return [BotCommand(name, about) for name, about in basics.COMMANDS]
+def bot_commands(*, globe: bool = False) -> list[BotCommand]:
+    """The command menu shown by Telegram clients; /globe only when the Mini App is on."""
+    return [BotCommand(name, about) for name, about in basics.commands(globe=globe)]

@@ -7,6 +7,7 @@ from telegram.constants import ParseMode
 
 from digest.subscriptions import subscribed
 from handlers.context import NewsContext
+from handlers.globe import with_globe
 from handlers.replies import clip, country_list, esc
 from handlers.subscriptions import current_chat
 
@@ -20,12 +21,21 @@ COMMANDS = [
     ("digest", "Your digest now"),
     ("latest", "Newest story on a topic: /latest rare earths"),
     ("time", "Digest time: /time 07:30, /time 7am or /time noon"),
-    ("timezone", "Your time zone: /timezone Tokyo or UTC+9"),
+    ("timezone", "Your time zone: /timezone Tokyo, EST or UTC+9"),
     ("pause", "Pause the daily digest"),
     ("resume", "Resume the daily digest"),
     ("forget", "Delete everything stored about this chat"),
     ("help", "How to use the bot"),
 ]
+GLOBE_COMMAND = ("globe", "Pick countries on a globe")  # only with the Mini App on
+
+
+def commands(*, globe: bool) -> list[tuple[str, str]]:
+    """The commands to advertise, in order; /globe after /countries when the app is on."""
+    if not globe:
+        return COMMANDS
+    at = next(i for i, (name, _) in enumerate(COMMANDS) if name == "countries") + 1
+    return [*COMMANDS[:at], GLOBE_COMMAND, *COMMANDS[at:]]
 
 PICK_BUTTON = InlineKeyboardMarkup([[InlineKeyboardButton("Pick countries", callback_data="reg")]])
 
@@ -44,19 +54,20 @@ async def start_command(update: Update, context: NewsContext) -> None:
         "digest of what its national outlets reported, with how other outlets and "
         f"other countries told the same stories.\n\n{status}\n\nSee /help for everything "
         "I can do.",
-        parse_mode=ParseMode.HTML, reply_markup=PICK_BUTTON,
+        parse_mode=ParseMode.HTML, reply_markup=with_globe(PICK_BUTTON, update, context),
     )
 
 
-def help_text() -> str:
-    lines = [f"/{name} — {esc(about)}" for name, about in COMMANDS]
+def help_text(*, globe: bool = False) -> str:
+    lines = [f"/{name} — {esc(about)}" for name, about in commands(globe=globe)]
     return ("<b>Commands</b>\n" + "\n".join(lines)
             + "\n\nCountries can be names, codes or flags: Japan, JP, 🇯🇵, Brasil.")
 
 
 async def help_command(update: Update, context: NewsContext) -> None:
     """/help lists the commands."""
-    await update.effective_message.reply_text(help_text(), parse_mode=ParseMode.HTML)
+    globe = bool(context.bot_data.config.webapp.url)
+    await update.effective_message.reply_text(help_text(globe=globe), parse_mode=ParseMode.HTML)
 
 
 async def unknown_command(update: Update, context: NewsContext) -> None:

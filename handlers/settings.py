@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
-from digest.schedule import parse_time_of_day, parse_timezone
+from digest.schedule import parse_time_of_day, zone_of
+from digest.timezones import ZoneAnswer, is_zone_name, resolve_timezone
 from handlers.context import NewsContext
 from handlers.replies import clip, esc
 from handlers.subscriptions import current_chat
@@ -47,13 +48,54 @@ async def time_command(update: Update, context: NewsContext) -> None:
 
 
 async def timezone_command(update: Update, context: NewsContext) -> None:
-    """/timezone Asia/Tokyo (or Tokyo, UTC+9, +09:00) sets the chat's zone."""
-    value = parse_timezone(" ".join(context.args or ()))
+    """/timezone Tokyo (or Asia/Tokyo, EST, India, UTC+9) sets the chat's zone; an
+    ambiguous answer ("IST", "United States") gets one button per zone."""
+    text = " ".join(context.args or ())
+    answer = resolve_timezone(text, context.bot_data.clock())
+    if answer.choices:
+        await update.effective_message.reply_text(
+            _question(answer, text), parse_mode=ParseMode.HTML,
+            reply_markup=_zone_keyboard(answer, context))
+        return
     await _set_schedule(
-        update, context, value, {"timezone": value or ""},
+        update, context, answer.zone, {"timezone": answer.zone or ""},
         problem="I don't know the time zone “{}”. ",
-        usage="Send for example /timezone Asia/Tokyo, /timezone Tokyo or /timezone UTC+9.",
+        usage="Send for example /timezone Asia/Tokyo, /timezone Tokyo, /timezone EST, "
+              "/timezone India or /timezone UTC+9.",
         done="Time zone set. Your digest will come")
+
+
+async def timezone_button(update: Update, context: NewsContext) -> None:
+    """A zone button of /timezone: set it and show the digest time in it."""
+    query = update.callback_query
+    zone = (query.data or "").removeprefix("tz:")
+    if not is_zone_name(zone):
+        await query.answer("That time zone is unknown.")
+        return
+    await query.answer()
+    chat_id = update.effective_chat.id
+    context.bot_data.store.update_chat(chat_id, timezone=zone)
+    await query.edit_message_text(
+        f"Time zone set. Your digest will come every day at {schedule_line(context, chat_id)}.",
+        parse_mode=ParseMode.HTML)
+
+
+def _question(answer: ZoneAnswer, text: str) -> str:
+    country = answer.country
+    several = (f"{country.flag} {esc(country.name)} has several time zones" if country
+               else f"“{esc(clip(text))}” can mean several time zones")
+    return f"{several}. Which one is yours? (Each shows its time now.)"
+
+
+def _zone_keyboard(answer: ZoneAnswer, context: NewsContext) -> InlineKeyboardMarkup:
+    """Two buttons a row, each with the local time now, so the right one is plain to see."""
+    now = context.bot_data.clock()
+    buttons = [
+        InlineKeyboardButton(f"{choice.label} · {now.astimezone(zone_of(choice.zone)):%H:%M}",
+                             callback_data=f"tz:{choice.zone}")
+        for choice in answer.choices
+    ]
+    return InlineKeyboardMarkup([buttons[i:i + 2] for i in range(0, len(buttons), 2)])
 
 
 async def pause_command(update: Update, context: NewsContext) -> None:

@@ -16,6 +16,7 @@ from digest.countries import Country, by_code
 from digest.models import Chat
 from digest.subscriptions import Change, Coverage, subscribe, subscribed, toggle, unsubscribe
 from handlers.context import NewsContext
+from handlers.globe import with_globe
 from handlers.replies import clip, country_list, esc
 
 PAGE_SIZE = 10
@@ -70,7 +71,8 @@ async def show_picker(update: Update, context: NewsContext) -> None:
     chat = current_chat(context, update.effective_chat.id)
     await update.effective_message.reply_text(
         picker_text(chat), parse_mode=ParseMode.HTML,
-        reply_markup=regions_keyboard(context.bot_data.coverage, chat),
+        reply_markup=with_globe(regions_keyboard(context.bot_data.coverage, chat), update,
+                                context),
     )
 
 

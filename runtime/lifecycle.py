@@ -39,11 +39,9 @@ MAX_PAUSE = 60.0
 
 @dataclass(frozen=True)
 class Webhook:
-    """Where Telegram posts updates in webhook mode (see the README)."""
+    """Where Telegram posts updates in webhook mode (see the README); the bot's web server
+    (runtime.webserver) receives them."""
 
-    listen: str
-    port: int
-    url_path: str
     url: str
     secret: str | None
 
@@ -105,14 +103,11 @@ async def connect(application: Application, stop: asyncio.Event) -> bool:
 
 
 async def start_updates(application: Application, webhook: Webhook | None) -> None:
-    updater = application.updater
-    assert updater is not None
-    if webhook is None:
-        await updater.start_polling()
+    if webhook is not None:
+        await application.bot.set_webhook(webhook.url, secret_token=webhook.secret)
         return
-    await updater.start_webhook(listen=webhook.listen, port=webhook.port,
-                                url_path=webhook.url_path, webhook_url=webhook.url,
-                                secret_token=webhook.secret)
+    assert application.updater is not None
+    await application.updater.start_polling()
 
 
 async def wind_down(application: Application) -> None:
@@ -120,7 +115,7 @@ async def wind_down(application: Application) -> None:
     data: BotData = application.bot_data
     if data.ingestor is not None:
         data.ingestor.stop()
-    if application.updater is not None:
+    if application.updater is not None and application.updater.running:
         await application.updater.stop()
     processor = application.update_processor
     if isinstance(processor, PerChatUpdateProcessor):

@@ -69,7 +69,8 @@ def test_token_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) ->
          "megabytes, at most 1024"),
         ("[ingest]\ntimeout_seconds = nan", "ingest.timeout_seconds must be a finite number"),
         ("[ingest]\ntimeout_seconds = inf", "ingest.timeout_seconds must be a finite number"),
-        ("[telegram]\nwebhook_port = 99999", "telegram.webhook_port must be between 1 and 65535"),
+        ("[webapp]\nport = 99999", "webapp.port must be between 1 and 65535"),
+        ("[webapp]\nurl = 'bot.example.org'", "webapp.url must be an https:// URL"),
         ("[telegram]\nwebhook_url = 'https://bot.example.org/hook'",
          "telegram.webhook_secret must be set in webhook mode"),
         ("[telegram]\nwebhook_url = 'https://bot.example.org/hook'\nwebhook_secret = 'a b'",
@@ -115,7 +116,7 @@ def test_a_named_file_that_does_not_exist(tmp_path: Path) -> None:
         ("[sources]\ncatalog = 'missing.toml'", "no such source catalog"),
         ("[ingest]\nmax_feed_mb = 1e308", "ingest.max_feed_mb"),
         ("[ingest]\ntimeout_seconds = nan", "ingest.timeout_seconds"),
-        ("[telegram]\nwebhook_port = 99999", "telegram.webhook_port"),
+        ("[webapp]\nport = 99999", "webapp.port"),
         ("[translate]\ntarget = 'es'", "translate.target"),
     ],
 )

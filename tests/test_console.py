@@ -5,9 +5,13 @@ from __future__ import annotations
 import io
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs
+
+import httpx
 
 from bot import build_application
 from console import run_console
@@ -107,3 +111,35 @@ def test_bot_py_console_runs_on_piped_input_without_config_or_token(tmp_path: Pa
     assert "SAMPLE news" in result.stdout
     assert "/subscribe — Add countries" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+class GlobeUser(io.StringIO):
+    """Console input from someone who, before typing, subscribes on the globe: it opens the
+    printed link's API with the launch data in it, as the page would."""
+
+    def __init__(self, transcript: io.StringIO) -> None:
+        super().__init__("/mysubs\n")
+        self.transcript = transcript
+        self.answers: list[int] = []
+
+    def readline(self, size: int | None = -1) -> str:  # type: ignore[override]
+        if not self.answers:
+            link = re.search(r"in a browser: (\S+)", self.transcript.getvalue())
+            assert link is not None
+            base, fragment = link[1].split("#")
+            data = parse_qs(fragment)["tgWebAppData"][0]
+            headers = {"Authorization": f"tma {data}"}
+            self.answers.append(httpx.get(base, timeout=10).status_code)
+            self.answers.append(httpx.post(base + "api/subscription", headers=headers,
+                                           json={"code": "BR", "subscribed": True},
+                                           timeout=10).status_code)
+        return super().readline(size)
+
+
+async def test_console_serves_the_globe_with_locally_signed_launch_data() -> None:
+    out = io.StringIO()
+    user = GlobeUser(out)
+    assert await run_console(Config(), build_application, user, out,
+                             samples_folder=SAMPLES) == 0
+    assert user.answers == [200, 200]
+    assert "> /mysubs\n\nYour countries:\n🇧🇷 Brazil" in out.getvalue()

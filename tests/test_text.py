@@ -44,3 +44,14 @@ def test_title_key_keeps_marks_of_non_latin_scripts() -> None:
     assert title_key("हिन्दी समाचार") == "हिन्दी समाचार"
     assert title_key("हिन्दी समाचार") != title_key("हन्द समचर")
     assert title_key("東京でニュース") == "東京でニュース"
+
+
+@pytest.mark.parametrize(("markup", "text"), [
+    ("Prices <rise> & fall at Tokyo fish market", "Prices <rise> & fall at Tokyo fish market"),
+    ("Typhoon <Kong-rey> &amp; a List<T>", "Typhoon <Kong-rey> & a List<T>"),
+    ("&lt;p&gt;Hello&lt;/p&gt;", "Hello"),
+    ("&amp;lt;!-- SC_OFF --&amp;gt;&amp;lt;div class=&amp;quot;md&amp;quot;&amp;gt;Hi", "Hi"),
+    ("<p>AT&amp;amp;T</p>", "AT&T"),
+])
+def test_text_is_read_as_html_only_when_it_holds_html(markup: str, text: str) -> None:
+    assert plain_text(markup) == text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from digest.config import (
     StorageConfig,
     TelegramConfig,
     TranslateConfig,
+    WebAppConfig,
 )
 from digest.sources import load_catalog
 from digest.store import Store
@@ -100,6 +102,13 @@ PAGED_CATALOG = "".join(
 )
 
 
+def free_port() -> int:
+    """A port free on localhost now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def button_labels(message: dict) -> list[str]:
     """The texts of a message's inline buttons, row by row; [] when it has no keyboard."""
     rows = message.get("reply_markup", {}).get("inline_keyboard", [])
@@ -112,6 +121,7 @@ class RunningBot:
     def __init__(self, api: FakeBotAPI, folder: Path, feeds: FeedServer,
                  catalog_text: str = CATALOG, digest: DigestConfig | None = None,
                  translate: TranslateConfig | None = None,
+                 webapp: WebAppConfig | None = None,
                  updates: BaseUpdateProcessor | None = None) -> None:
         self.api = api
         self.updates = updates
@@ -125,6 +135,7 @@ class RunningBot:
             sources=SourcesConfig(catalog=str(catalog)),
             digest=digest or DigestConfig(),
             translate=translate or TranslateConfig(),
+            webapp=webapp or WebAppConfig(),
         )
         self.application: Application | None = None
 
@@ -174,6 +185,13 @@ class RunningBot:
         return await self.api.wait_for_async(
             None, lambda c: c.method in ("editMessageText", "sendMessage")
             and c.params.get("chat_id") == chat_id, timeout=5.0)
+
+
+def webapp_bot(api: FakeBotAPI, folder: Path, feeds: FeedServer) -> RunningBot:
+    """The bot (not started yet) with its Mini App on a free local port."""
+    port = free_port()
+    return RunningBot(api, folder, feeds,
+                      webapp=WebAppConfig(url=f"http://127.0.0.1:{port}/", port=port))
 
 
 @pytest.fixture

@@ -605,6 +605,7 @@ class FakeBotAPI:
         self._open_callback_queries: set[str] = set()
         self._open_inline_queries: set[str] = set()
         self.webhook: JSONDict = {}  # the parameters of the last setWebhook
+        self.menu_buttons: dict[str, JSONDict] = {}  # by chat id; "" is the default
         self._commands: dict[tuple[str, str], list[JSONDict]] = {}
         self._faults: dict[str, deque[_Fault]] = {}
         self._drops: dict[str, int] = {}
@@ -622,6 +623,7 @@ class FakeBotAPI:
             "deleteWebhook": self._delete_webhook,
             "setWebhook": self._set_webhook,
             "getWebhookInfo": self._get_webhook_info,
+            "setChatMenuButton": self._set_chat_menu_button,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": self._get_my_commands,
             "deleteMyCommands": self._delete_my_commands,
@@ -1309,6 +1311,16 @@ class FakeBotAPI:
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
+
+    def _set_chat_menu_button(self, params: JSONDict) -> bool:
+        button = params.get("menu_button", {"type": "default"})
+        if isinstance(button, str):
+            button = json.loads(button)
+        if button.get("type") == "web_app" and not str(
+                button.get("web_app", {}).get("url", "")).startswith(("https://", "http://")):
+            raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+        self.menu_buttons[str(params.get("chat_id", ""))] = button
+        return True
 
     @staticmethod
     def _commands_key(scope: Any, language_code: Any) -> tuple[str, str]:

@@ -40,8 +40,10 @@ async def test_only_administrators_change_a_groups_settings(
 async def test_a_member_cannot_press_an_administrators_buttons(bot: RunningBot) -> None:
     await bot.say(GROUP, "/subscribe Japan", user_id=OWNER)
     picker = await bot.say(GROUP, "/subscribe", user_id=OWNER)
+    zones = await bot.say(GROUP, "/timezone IST", user_id=OWNER)
     ask = await bot.say(GROUP, "/forget", user_id=OWNER)
-    for message, label in ((picker, "Asia (1/1)"), (ask, "Yes, forget this chat")):
+    for message, label in ((picker, "Asia (1/1)"), (zones, "🇮🇳 India · 17:30"),
+                           (ask, "Yes, forget this chat")):
         before = bot.api.message(GROUP, message.result["message_id"])
         bot.api.push_button(GROUP, message.result["message_id"], label, user_id=MEMBER)
         alert = await bot.api.wait_for_async("answerCallbackQuery")
@@ -49,6 +51,7 @@ async def test_a_member_cannot_press_an_administrators_buttons(bot: RunningBot) 
         assert alert.params["show_alert"] is True
         assert bot.api.message(GROUP, message.result["message_id"]) == before
     assert bot.store.chat(GROUP).countries == ("JP",)
+    assert bot.store.chat(GROUP).timezone == ""
 
     await bot.tap(GROUP, ask.result["message_id"], "Yes, forget this chat")  # the owner may
     assert bot.store.chat(GROUP) is None

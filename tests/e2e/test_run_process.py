@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,14 +10,15 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.conftest import CATALOG, TOKEN
+from tests.e2e.conftest import CATALOG, TOKEN, free_port
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.feed_server import FeedServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str = "") -> Path:
+def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str = "",
+                 sections: str = "") -> Path:
     catalog = folder / "catalog.toml"
     catalog.write_text(CATALOG.format(base=feeds.base))
     config = folder / "bot.toml"
@@ -27,14 +27,9 @@ def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str
         f'[storage]\npath = "{folder / "store.json"}"\n'
         f'[sources]\ncatalog = "{catalog}"\n'
         '[logging]\nlevel = "DEBUG"\n'
+        f"{sections}"
     )
     return config
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def test_webhook_mode_registers_and_answers_posted_updates(
@@ -42,8 +37,8 @@ def test_webhook_mode_registers_and_answers_posted_updates(
 ) -> None:
     port = free_port()
     config = write_config(tmp_path, bot_api, feed_server, (
-        'webhook_url = "https://bot.example.org/telegram/hook"\n'
-        f'webhook_port = {port}\nwebhook_secret = "s3cret"\n'))
+        'webhook_url = "https://bot.example.org/telegram/hook"\nwebhook_secret = "s3cret"\n'),
+        f'[webapp]\nurl = "http://127.0.0.1:{port}/"\nport = {port}\n')
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "bot.py"), "--config", str(config)],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -68,6 +63,9 @@ def test_webhook_mode_registers_and_answers_posted_updates(
             posted = client.post(url, json=update,
                                  headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret"})
             assert posted.status_code == 200
+            # One port serves everything: the Mini App and the health check too.
+            assert client.get(f"http://127.0.0.1:{port}/").status_code == 200
+            assert client.get(f"http://127.0.0.1:{port}/healthz").json()["ok"] is True
         reply = bot_api.wait_for("sendMessage", timeout=10)
         assert reply.params["chat_id"] == 77
         assert "/subscribe" in reply.params["text"]

@@ -1,0 +1,1 @@
+"""The Mini App: a globe to pick countries, its API and its launch-data check."""
