@@ -203,6 +203,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if name == "ingest":
             sub.add_argument("--force", action="store_true",
                              help="also read the feeds that are backing off after failures")
+        if name in ("run", "ingest"):
+            sub.add_argument("--repair", action="store_true", help="move damaged store files "
+                             "aside (kept) and say what was lost, instead of refusing to start")
+    parser.set_defaults(repair=False)
     args = parser.parse_args(argv)
     args.command = args.command or "run"
     return args
@@ -236,7 +240,11 @@ def main(argv: list[str] | None = None) -> int:
             startup.check_token_shape(config)
         if warning := startup.readable_token_warning(config):
             print(warning, file=sys.stderr)
-        store = startup.open_store(config)
+        # Damaged records are logged while the store loads.
+        configure_logging(config.logging.level, config.token)
+        # `sources` only reads: no writer lock, and the running bot's files are left alone.
+        store = startup.open_store(config, read_only=args.command == "sources",
+                                   repair=args.repair)
     except (ConfigError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -245,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    configure_logging(config.logging.level, config.token)
+    for repaired in store.repairs:
+        print(f"repaired: {repaired}", file=sys.stderr)
     # Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:

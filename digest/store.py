@@ -1,13 +1,12 @@
 """The durable store: chats, articles, feed state and what was sent to whom.
 
-TinyDB is the embedded default, used with two changes that its plain JSON file
-needs to serve a bot:
+TinyDB is the embedded default, used with changes that its plain JSON file needs to
+serve a bot (the file layer is `digest.store_files`, the records `digest.store_records`):
 
-* **Atomic writes.** `AtomicJSONStorage` writes a whole file to a temporary
-  neighbour, flushes and fsyncs it, then `os.replace`s it over the old one (and
-  fsyncs the folder). A `kill -9` or power loss at any moment leaves either the
-  old or the new file, never a torn one. Every method returns only after its
-  change is on disk, so what the bot confirms to a user is durable.
+* **Atomic writes.** Every file is written whole to a temporary neighbour, flushed and
+  fsynced, then `os.replace`d over the old one (and the folder fsynced). A `kill -9` or
+  power loss at any moment leaves either the old or the new file, never a torn one. Every
+  method returns only after its change is on disk, so what the bot confirms is durable.
 * **Partitions, so a write touches little.** TinyDB rewrites a whole file on every
   write; one file with 100,000 chats and 15,000 articles takes half a second to
   rewrite. The data is therefore split (next to `storage.path`, in `<name>.d/`):
@@ -18,7 +17,26 @@ needs to serve a bot:
     rewrites about 1/128 of them. Each chat document also holds what was sent to it,
     as `"sent": {"YYYY-MM-DD": [key, ...]}` by UTC day of sending, for `SENT_DAYS` days;
   - `articles-YYYY-MM-DD.json`: articles by UTC day of publication; an ingestion
-    pass writes each touched day once, and retention deletes whole days.
+    pass writes each touched day once, and retention deletes whole days;
+  - `deliveries.json`: digests being sent;
+  - `manifest.json`: the names of the data files above that exist. A file is listed
+    right after it is first written and unlisted just before it is deleted, so a listed
+    file that is missing was lost, not "never had chats".
+* **One writer.** A writing `Store` holds `flock` on `<name>.d/writer.lock` while open;
+  a second writer (another `bot.py run` or `ingest`) is refused at once with
+  `StoreInUse`, naming the folder and the holder's PID. The kernel drops the lock when
+  the holder dies, even by `kill -9`. `Store(path, read_only=True)` (`bot.py sources`)
+  takes no lock, creates, deletes and writes nothing, and leaves the writer's
+  temporary files alone: only the lock holder removes those of an interrupted write.
+* **Validated on load.** A damaged file (unparseable, empty, wrongly shaped, or listed
+  but missing) is refused with `DamagedFile`, one line naming it, unless the store is
+  opened with `repair=True`: the file is then moved aside as `<name>.damaged-<UTC time>`
+  (kept, never deleted) and `repairs` says what was lost. A damaged *record* (a field
+  of the wrong type or out of range, e.g. `"paused": "false"` or `"digest_time": 730`)
+  is never coerced: it is logged once with its file, id, field and value, left out and
+  kept on disk as it is. A chat left out is not served and cannot be overwritten (its
+  writes raise `DamagedRecord`) until someone fixes or removes it; `/forget` still
+  removes it. Other chats are served as usual.
 
 Everything is also held in memory (domain objects), so the reads the bot does
 per message never touch the disk. Methods are guarded by one lock so ingestion
@@ -27,26 +45,56 @@ may write articles from a worker thread while the chat layer writes chats.
 
 from __future__ import annotations
 
-import contextlib
-import json
+import logging
 import os
 import sys
-import tempfile
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
-from tinydb.storages import Storage
 from tinydb.table import Document
 
-from digest.models import Article, Chat, Delivery, FeedState
+from digest.models import Article, Chat, Delivery, FeedState, article_id
+from digest.store_files import (
+    MANIFEST,
+    AtomicJSONStorage,
+    DamagedFile,
+    StoreError,
+    StoreInUse,
+    WriterLock,
+    atomic_write,
+    data_files,
+    dump_json,
+    read_data_file,
+    read_manifest,
+    remove_interrupted_writes,
+    set_aside,
+    what_is_lost,
+    write_manifest,
+)
+from digest.store_records import (
+    BadRecord,
+    article_from_doc,
+    article_to_doc,
+    chat_from_doc,
+    chat_to_doc,
+    delivery_from_doc,
+    delivery_to_doc,
+    doc_id,
+    feed_state_from_doc,
+    feed_state_to_doc,
+)
 from digest.text import title_key
 
-SCHEMA_VERSION = 2
+__all__ = ["DamagedFile", "DamagedRecord", "Store", "StoreError", "StoreInUse"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 3
 CHAT_SHARDS = 128
 
 # Days of sending kept per chat: the day of the latest digest and the ones before it.
@@ -55,107 +103,14 @@ CHAT_SHARDS = 128
 # still in the window until 23:59 today).
 SENT_DAYS = 3
 
-
-class StoreError(Exception):
-    """The data on disk cannot be used as it is (newer schema, unreadable file)."""
+DELIVERIES = "deliveries.json"
 
 
-class AtomicJSONStorage(Storage):
-    """TinyDB storage that keeps the data in memory and replaces the file atomically."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._data: dict[str, Any] | None = self._load()
-        self._batch_depth = 0
-        self._dirty = False
-
-    def _load(self) -> dict[str, Any] | None:
-        return _read_json(self._path)
-
-    def read(self) -> dict[str, Any] | None:
-        return self._data
-
-    def write(self, data: dict[str, Any]) -> None:
-        self._data = data
-        if self._batch_depth:
-            self._dirty = True
-            return
-        self._flush()
-
-    @contextlib.contextmanager
-    def batch(self) -> Iterator[None]:
-        """Several TinyDB operations, one atomic file write; all or nothing."""
-        self._batch_depth += 1
-        try:
-            yield
-        except BaseException:
-            self._batch_depth -= 1
-            self._data, self._dirty = self._load(), False
-            raise
-        self._batch_depth -= 1
-        if not self._batch_depth and self._dirty:
-            self._dirty = False
-            self._flush()
-
-    def _flush(self) -> None:
-        try:
-            atomic_write(self._path, _dump_json(self._data))
-        except BaseException:
-            self._data = self._load()  # what is on disk is the truth
-            raise
-
-    def close(self) -> None:
-        """Nothing is buffered: every write is already on disk."""
-
-
-def _read_json(path: Path) -> dict[str, Any] | None:
-    """A TinyDB file's data; None if it is missing or empty."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    try:
-        return json.loads(text) if text.strip() else None
-    except json.JSONDecodeError as exc:
-        raise StoreError(f"{path}: not valid JSON ({exc})") from None
-
-
-def _dump_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Replace `path` with `text` so that a crash leaves the old or the new content."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    """The rename itself must reach the disk, or a power loss may undo it."""
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _open_db(path: Path) -> TinyDB:
-    return TinyDB(path, storage=AtomicJSONStorage)
+class DamagedRecord(StoreError):
+    """A write to a chat whose stored record is damaged: it is kept as it is, not replaced."""
 
 
 # -- migrations -----------------------------------------------------------------------------
-
 
 def _sent_by_day(folder: Path, main_path: Path) -> None:
     """Schema 1 to 2: a chat's `sent` goes from {key: UTC ISO time} to {day: [key, ...]}.
@@ -166,7 +121,7 @@ def _sent_by_day(folder: Path, main_path: Path) -> None:
     """
     del main_path  # the main file holds no sent keys
     for file in sorted(folder.glob("chats-*.json")):
-        data = _read_json(file)
+        data = read_data_file(file, ("chats",))
         changed = False
         for doc in (data or {}).get("chats", {}).values():
             sent = doc.get("sent") or {}
@@ -178,29 +133,52 @@ def _sent_by_day(folder: Path, main_path: Path) -> None:
             doc["sent"] = by_day
             changed = True
         if changed:
-            atomic_write(file, _dump_json(data))
+            atomic_write(file, dump_json(data))
+
+
+def _start_manifest(folder: Path, main_path: Path) -> None:
+    """Schema 2 to 3: list the data files present, so that one lost later is noticed."""
+    del main_path  # the manifest lives in the folder
+    write_manifest(folder, data_files(folder))
 
 
 # Migrations from version N to N+1, each given the store's folder and main file.
 # Add an entry here and raise SCHEMA_VERSION when the layout or a record changes.
 MIGRATIONS: dict[int, Callable[[Path, Path], None]] = {
     1: _sent_by_day,
+    2: _start_manifest,
 }
 
 
 class Store:
     """Domain methods over the partitioned TinyDB files; see the module docstring."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False,
+                 repair: bool = False) -> None:
         self.path = Path(path)
         self.folder = self.path.with_name(self.path.name + ".d")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self._remove_interrupted_writes()
+        self.read_only = read_only
+        self.repairs: list[str] = []  # with `repair`: each file set aside, and what was lost
+        self._repair = repair and not read_only
         self._lock = threading.RLock()
-        self._main = _open_db(self.path)
+        self._writer = None if read_only else WriterLock.acquire(self.folder)
+        try:
+            self._load()
+        except BaseException:
+            self.close()
+            raise
+
+    def _load(self) -> None:
+        if not self.read_only:
+            remove_interrupted_writes(self.path.parent, self.folder)
+        self._reported: set[tuple[Path, str]] = set()
+        self._files: set[str] = set()  # the data files that exist, as the manifest lists them
+        self._main = self._open_db(self.path, ("meta", "feeds"), listed=False)
         self._check_schema()
+        self._files = self._check_manifest()
         self._chat_dbs: dict[int, TinyDB] = {}
         self._chats: dict[int, Chat] = {}
+        self._damaged_chats: set[int] = set()  # left out, kept on disk, not to be overwritten
         # chat_id -> {UTC day of sending: keys}. Keys and days are interned (`sys.intern`):
         # with 100,000 chats most of them received the same stories, so interning keeps
         # one string per key instead of one per chat (here and in the shard's TinyDB data).
@@ -208,49 +186,129 @@ class Store:
         self._day_dbs: dict[date, TinyDB] = {}
         self._articles: dict[str, Article] = {}
         self._title_keys: set[tuple[str, str]] = set()
-        self._feeds: dict[str, FeedState] = {
-            doc["feed"]: _feed_state_from_doc(doc) for doc in self._main.table("feeds").all()
-        }
+        self._feeds: dict[str, FeedState] = dict(
+            self._valid(self.path, "feed", self._main.table("feeds").all(), feed_state_from_doc))
         # Digests being sent: a file of their own, small (a few at a time) and written per
         # message sent, so progress costs little.
-        self._deliveries_db = _open_db(self.folder / "deliveries.json")
+        self._deliveries_db = self._open_db(self.folder / DELIVERIES, ("deliveries",))
         self._deliveries: dict[int, Delivery] = {
             delivery.chat_id: delivery
-            for delivery in map(_delivery_from_doc, self._deliveries_db.table("deliveries").all())
-        }
-        self._load_chats()
-        self._load_articles()
+            for delivery in self._valid(self.folder / DELIVERIES, "delivery",
+                                        self._deliveries_db.table("deliveries").all(),
+                                        delivery_from_doc)}
+        for name in sorted(self._files):
+            if name.startswith("chats-"):
+                self._read_shard(int(name[6:9]))
+            elif name.startswith("articles-"):
+                self._load_day(date.fromisoformat(name[9:19]))
 
-    def _remove_interrupted_writes(self) -> None:
-        """Temporary files left by a crash mid-write; the real files are intact."""
-        for folder in (self.path.parent, self.folder):
-            for leftover in folder.glob(".*.tmp"):
-                leftover.unlink(missing_ok=True)
+    # -- files and damage -----------------------------------------------------------------
+
+    def _open_db(self, path: Path, tables: tuple[str, ...], *, listed: bool = True) -> TinyDB:
+        def open_db() -> TinyDB:
+            return TinyDB(path, storage=AtomicJSONStorage, tables=tables,
+                          read_only=self.read_only, on_created=self._list if listed else None)
+        try:
+            return open_db()
+        except DamagedFile as damage:
+            self._survive(damage)
+            return open_db()
+
+    def _survive(self, damage: DamagedFile) -> None:
+        """Refuse the damaged file, or with `repair` move it aside and note what was lost."""
+        if not self._repair:
+            raise damage
+        lost = what_is_lost(damage.path)
+        moved = ""
+        if damage.path.exists():
+            moved = f"; moved to {set_aside(damage.path).name}"
+        if damage.path.name in self._files:
+            self._files.discard(damage.path.name)
+            write_manifest(self.folder, self._files)
+        self.repairs.append(f"{damage.path}: {damage.reason}{moved}; lost: {lost}")
+
+    def _list(self, file: Path) -> None:
+        """A data file now exists: the manifest says so, so that losing it is noticed."""
+        self._files.add(file.name)
+        write_manifest(self.folder, self._files)
+
+    def _check_manifest(self) -> set[str]:
+        """The data files to load: those present. One listed but missing is damage (in
+        read-only mode, unless the writer deleted it meanwhile); one present but not listed
+        was written by a process that died before listing it, and is adopted."""
+        manifest = self.folder / MANIFEST
+        try:
+            listed = read_manifest(self.folder)
+        except DamagedFile as damage:
+            self._survive(damage)
+            listed = data_files(self.folder)  # rebuilt from the files present
+        present = data_files(self.folder)
+        if listed is None:
+            if present:
+                self._survive(DamagedFile(manifest, "missing, but the folder holds data files"))
+            listed = present
+        for name in sorted(listed - present):
+            if self.read_only and name not in (read_manifest(self.folder) or set()):
+                continue  # old articles the writer deleted while this process was reading
+            self._survive(DamagedFile(self.folder / name, "listed in the store's manifest "
+                                      f"({MANIFEST}) but missing"))
+        if not self.read_only and (listed != present or not manifest.exists()):
+            for name in sorted(present - listed):
+                log.info("%s: data file not in the manifest (a write was interrupted); "
+                         "adopted", self.folder / name)
+            write_manifest(self.folder, present)
+        return present
+
+    def _valid(self, file: Path, kind: str, docs: Iterable[Document],
+               convert: Callable[[Document], Any]) -> Iterable[Any]:
+        """The converted records; those that do not validate are logged and left out."""
+        for doc in docs:
+            try:
+                yield convert(doc)
+            except BadRecord as bad:
+                self._leave_out(file, f"{kind} record {doc.doc_id}", bad)
+
+    def _leave_out(self, file: Path, record: str, bad: BadRecord) -> None:
+        if (file, record) not in self._reported:  # once, even if the file is read again
+            self._reported.add((file, record))
+            log.error("%s: %s left out (kept on disk as it is): %s", file, record, bad)
 
     # -- schema ---------------------------------------------------------------------------
 
     def _check_schema(self) -> None:
         meta = self._main.table("meta")
         docs = meta.all()
+        schema = docs[0].get("schema") if docs else None
+        if docs and (not isinstance(schema, int) or isinstance(schema, bool) or schema < 1):
+            self._survive(DamagedFile(self.path, f"meta record {docs[0].doc_id}: field "
+                                      f"'schema' is {schema!r}, expected a version number"))
+            self._main = self._open_db(self.path, ("meta", "feeds"), listed=False)
+            docs = []
         if not docs:
-            meta.insert({"schema": SCHEMA_VERSION})
+            if self.path.exists():
+                self._survive(DamagedFile(self.path, "holds no schema record"))
+                self._main = self._open_db(self.path, ("meta", "feeds"), listed=False)
+            elif data_files(self.folder) and not self.repairs:
+                self._survive(DamagedFile(self.path, f"missing, but {self.folder} holds "
+                                          "the store's data"))
+            if not self.read_only:
+                self._main.table("meta").insert({"schema": SCHEMA_VERSION})
             return
-        version = int(docs[0]["schema"])
+        version = docs[0]["schema"]
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"{self.path}: written by a newer version (schema {version}, "
                 f"this one reads {SCHEMA_VERSION})"
             )
+        if version < SCHEMA_VERSION and self.read_only:
+            raise StoreError(f"{self.path}: written by an older version (schema {version}); "
+                             "start the bot (or `ingest`) once to bring it up to date")
         while version < SCHEMA_VERSION:
             MIGRATIONS[version](self.folder, self.path)
             version += 1
             meta.update({"schema": version})
 
     # -- chats ----------------------------------------------------------------------------
-
-    def _load_chats(self) -> None:
-        for file in sorted(self.folder.glob("chats-*.json")):
-            self._read_shard(int(file.stem.split("-")[1]))
 
     def _reload_shard(self, shard: int) -> None:
         for chat_id in [c for c in self._chats if c % CHAT_SHARDS == shard]:
@@ -262,21 +320,38 @@ class Store:
         # The storage's own data is read (not copies of it) so that interning the keys
         # also shrinks what TinyDB keeps of the shard.
         data = self._chat_db(shard).storage.read() or {}
-        for doc in data.get("chats", {}).values():
-            chat = _chat_from_doc(doc)
+        file = self._shard_file(shard)
+        for key, doc in data.get("chats", {}).items():
+            chat_id = _chat_id_of(int(key))
+            try:
+                chat = chat_from_doc(doc)
+                if chat.chat_id != chat_id or chat_id % CHAT_SHARDS != shard:
+                    raise BadRecord("chat_id", chat.chat_id, f"{chat_id}, the chat of record "
+                                    f"{key} in shard {shard}")
+            except BadRecord as bad:
+                self._leave_out(file, f"chat {chat_id}", bad)
+                self._damaged_chats.add(chat_id)
+                continue
             self._chats[chat.chat_id] = chat
             self._sent[chat.chat_id] = _intern_sent(doc)
+
+    def _shard_file(self, shard: int) -> Path:
+        return self.folder / f"chats-{shard:03d}.json"
 
     def _chat_db(self, shard: int) -> TinyDB:
         db = self._chat_dbs.get(shard)
         if db is None:
-            db = self._chat_dbs[shard] = _open_db(self.folder / f"chats-{shard:03d}.json")
+            db = self._chat_dbs[shard] = self._open_db(self._shard_file(shard), ("chats",))
         return db
 
     def _write_chat(self, chat: Chat, sent: dict[str, tuple[str, ...]]) -> None:
-        doc = _chat_to_doc(chat) | {"sent": {day: list(keys) for day, keys in sent.items()}}
+        if chat.chat_id in self._damaged_chats:
+            raise DamagedRecord(
+                f"{self._shard_file(chat.chat_id % CHAT_SHARDS)}: chat {chat.chat_id} has a "
+                "damaged record, kept as it is until it is fixed or removed by hand")
+        doc = chat_to_doc(chat) | {"sent": {day: list(keys) for day, keys in sent.items()}}
         table = self._chat_db(chat.chat_id % CHAT_SHARDS).table("chats")
-        table.upsert(Document(doc, doc_id=_doc_id(chat.chat_id)))
+        table.upsert(Document(doc, doc_id=doc_id(chat.chat_id)))
         self._chats[chat.chat_id] = chat
         self._sent[chat.chat_id] = sent
 
@@ -320,12 +395,13 @@ class Store:
     def delete_chat(self, chat_id: int) -> bool:
         """Forget everything stored about a chat; False if nothing was stored."""
         with self._lock:
-            if chat_id not in self._chats:
+            if chat_id not in self._chats and chat_id not in self._damaged_chats:
                 return False
             self._chat_db(chat_id % CHAT_SHARDS).table("chats").remove(
-                doc_ids=[_doc_id(chat_id)]
+                doc_ids=[doc_id(chat_id)]
             )
-            del self._chats[chat_id]
+            self._chats.pop(chat_id, None)
+            self._damaged_chats.discard(chat_id)
             self._sent.pop(chat_id, None)
             return True
 
@@ -363,16 +439,18 @@ class Store:
 
     # -- articles -------------------------------------------------------------------------
 
-    def _load_articles(self) -> None:
-        for file in sorted(self.folder.glob("articles-*.json")):
-            day = date.fromisoformat(file.stem.removeprefix("articles-"))
-            for doc in self._day_db(day).table("articles").all():
-                self._remember(_article_from_doc(doc))
+    def _day_file(self, day: date) -> Path:
+        return self.folder / f"articles-{day.isoformat()}.json"
+
+    def _load_day(self, day: date) -> None:
+        for article in self._valid(self._day_file(day), "article",
+                                   self._day_db(day).table("articles").all(), article_from_doc):
+            self._remember(article)
 
     def _day_db(self, day: date) -> TinyDB:
         db = self._day_dbs.get(day)
         if db is None:
-            db = self._day_dbs[day] = _open_db(self.folder / f"articles-{day.isoformat()}.json")
+            db = self._day_dbs[day] = self._open_db(self._day_file(day), ("articles",))
         return db
 
     def _remember(self, article: Article) -> None:
@@ -399,7 +477,7 @@ class Store:
             try:
                 for day, batch in by_day.items():
                     self._day_db(day).table("articles").insert_multiple(
-                        _article_to_doc(a) for a in batch
+                        article_to_doc(a) for a in batch
                     )
             except BaseException:
                 self._forget_unwritten(new)
@@ -420,8 +498,8 @@ class Store:
                 table = self._day_db(day).table("articles")
                 urls = {a.url: a for a in batch}
                 with self._day_db(day).storage.batch():
-                    table.remove(lambda doc, urls=urls: doc["url"] in urls)
-                    table.insert_multiple(_article_to_doc(a) for a in batch)
+                    table.remove(lambda doc, urls=urls: doc.get("url") in urls)
+                    table.insert_multiple(article_to_doc(a) for a in batch)
                 for article in batch:  # only once its day is on disk
                     self._articles[article.id] = article
                 replaced.extend(batch)
@@ -430,7 +508,7 @@ class Store:
     def _forget_unwritten(self, articles: list[Article]) -> None:
         """After a failed write, memory must again match the disk."""
         on_disk = {
-            doc["url"]
+            doc.get("url")
             for day in {a.published.astimezone(UTC).date() for a in articles}
             for doc in self._day_db(day).table("articles").all()
         }
@@ -454,17 +532,22 @@ class Store:
         cutoff = older_than.astimezone(UTC).date()
         dropped = 0
         with self._lock:
-            for file in sorted(self.folder.glob("articles-*.json")):
-                day = date.fromisoformat(file.stem.removeprefix("articles-"))
-                if day >= cutoff:
-                    continue
-                db = self._day_dbs.pop(day, None) or _open_db(file)
+            days = sorted(date.fromisoformat(name[9:19]) for name in self._files
+                          if name.startswith("articles-"))
+            for day in (day for day in days if day < cutoff):
+                db = self._day_dbs.pop(day, None) or self._open_db(self._day_file(day),
+                                                                   ("articles",))
                 for doc in db.table("articles").all():
-                    article = _article_from_doc(doc)
-                    self._articles.pop(article.id, None)
-                    self._title_keys.discard((article.source, title_key(article.published_title)))
                     dropped += 1
-                file.unlink()
+                    article = self._articles.pop(article_id(doc.get("url", "")), None)
+                    if article is not None:
+                        self._title_keys.discard(
+                            (article.source, title_key(article.published_title)))
+                # Unlisted before it is deleted: a crash in between leaves a file that the
+                # next start adopts again, never a listed one that is missing.
+                self._files.discard(self._day_file(day).name)
+                write_manifest(self.folder, self._files)
+                self._day_file(day).unlink()
         return dropped
 
     # -- feed state -----------------------------------------------------------------------
@@ -484,7 +567,7 @@ class Store:
             with self._main.storage.batch():
                 table.truncate()
                 table.insert_multiple(
-                    _feed_state_to_doc(feed, state) for feed, state in merged.items()
+                    feed_state_to_doc(feed, state) for feed, state in merged.items()
                 )
             self._feeds = merged
 
@@ -502,35 +585,33 @@ class Store:
         """Remember a digest's progress durably (before its first message, after each)."""
         with self._lock:
             table = self._deliveries_db.table("deliveries")
-            table.upsert(Document(_delivery_to_doc(delivery), doc_id=_doc_id(delivery.chat_id)))
+            table.upsert(Document(delivery_to_doc(delivery), doc_id=doc_id(delivery.chat_id)))
             self._deliveries[delivery.chat_id] = delivery
 
     def drop_delivery(self, chat_id: int) -> None:
         """The digest was recorded as sent, or given up."""
         with self._lock:
             if self._deliveries.pop(chat_id, None) is not None:
-                self._deliveries_db.table("deliveries").remove(doc_ids=[_doc_id(chat_id)])
+                self._deliveries_db.table("deliveries").remove(doc_ids=[doc_id(chat_id)])
 
     def close(self) -> None:
-        """Every write is already durable; closing only releases the file handles."""
+        """Every write is already durable; closing releases the file handles and then the
+        writer lock. Closing twice is harmless."""
         with self._lock:
-            for db in [self._main, self._deliveries_db, *self._chat_dbs.values(),
-                       *self._day_dbs.values()]:
+            for name in ("_main", "_deliveries_db"):
+                if hasattr(self, name):
+                    getattr(self, name).close()
+            for db in [*getattr(self, "_chat_dbs", {}).values(),
+                       *getattr(self, "_day_dbs", {}).values()]:
                 db.close()
+            if self._writer is not None:
+                self._writer.release()
+                self._writer = None
 
 
-# -- record conversion ----------------------------------------------------------------------
-
-
-def _doc_id(chat_id: int) -> int:
-    """TinyDB document ids must be positive; group chat ids are negative."""
-    return chat_id * 2 if chat_id > 0 else -chat_id * 2 + 1
-
-
-def _chat_to_doc(chat: Chat) -> dict[str, Any]:
-    doc = asdict(chat)
-    doc["countries"] = list(chat.countries)
-    return doc
+def _chat_id_of(record_id: int) -> int:
+    """The chat a shard record's id stands for (the inverse of `doc_id`)."""
+    return record_id // 2 if record_id % 2 == 0 else -(record_id // 2)
 
 
 def _intern_sent(doc: dict[str, Any]) -> dict[str, tuple[str, ...]]:
@@ -541,70 +622,3 @@ def _intern_sent(doc: dict[str, Any]) -> dict[str, tuple[str, ...]]:
     }
     doc["sent"] = {day: list(keys) for day, keys in interned.items()}
     return interned
-
-
-def _chat_from_doc(doc: Mapping[str, Any]) -> Chat:
-    return Chat(
-        chat_id=int(doc["chat_id"]),
-        countries=tuple(doc.get("countries", ())),
-        digest_time=doc.get("digest_time", ""),
-        timezone=doc.get("timezone", ""),
-        paused=bool(doc.get("paused", False)),
-        active=bool(doc.get("active", True)),
-        last_digest=doc.get("last_digest", ""),
-    )
-
-
-def _article_to_doc(article: Article) -> dict[str, Any]:
-    doc = asdict(article)
-    doc["published"] = article.published.astimezone(UTC).isoformat()
-    return doc
-
-
-def _article_from_doc(doc: Mapping[str, Any]) -> Article:
-    return Article(
-        url=doc["url"],
-        title=doc["title"],
-        summary=doc.get("summary", ""),
-        published=datetime.fromisoformat(doc["published"]),
-        source=doc["source"],
-        country=doc["country"],
-        language=doc.get("language", ""),
-        image=doc.get("image", ""),
-        original_title=doc.get("original_title", ""),
-        original_summary=doc.get("original_summary", ""),
-    )
-
-
-def _delivery_to_doc(delivery: Delivery) -> dict[str, Any]:
-    doc = asdict(delivery)
-    doc["chunks"], doc["keys"] = list(delivery.chunks), list(delivery.keys)
-    return doc
-
-
-def _delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
-    return Delivery(chat_id=int(doc["chat_id"]), local_date=str(doc["local_date"]),
-                    chunks=tuple(doc["chunks"]), keys=tuple(doc["keys"]),
-                    delivered=int(doc.get("delivered", 0)))
-
-
-def _time_or_none(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
-
-
-def _feed_state_to_doc(feed: str, state: FeedState) -> dict[str, Any]:
-    doc = asdict(state)
-    for key in ("last_success", "last_attempt"):
-        doc[key] = doc[key].isoformat() if doc[key] else None
-    return {"feed": feed, **doc}
-
-
-def _feed_state_from_doc(doc: Mapping[str, Any]) -> FeedState:
-    return FeedState(
-        etag=doc.get("etag", ""),
-        last_modified=doc.get("last_modified", ""),
-        last_success=_time_or_none(doc.get("last_success")),
-        last_attempt=_time_or_none(doc.get("last_attempt")),
-        last_error=doc.get("last_error", ""),
-        failures=int(doc.get("failures", 0)),
-    )

@@ -17,6 +17,7 @@ from types import TracebackType
 from telegram import Update
 from telegram.error import Forbidden
 
+from digest.store import DamagedRecord
 from handlers.context import NewsContext
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,11 @@ async def on_error(update: object, context: NewsContext) -> None:
         log.info("chat %s is unreachable (%s); marked inactive",
                  chat.id if chat else "?", context.error.message)
         return
-    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(context.error, DamagedRecord):
+        # Logged with its field and value when the store loaded; no traceback per message.
+        log.warning("update not handled: %s", context.error)
+    else:
+        log.error("error while handling an update", exc_info=context.error)
     if chat is None:
         return
     try:

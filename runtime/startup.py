@@ -67,8 +67,9 @@ def readable_token_warning(config: Config) -> str | None:
             f"run: chmod 600 {config.origin}")
 
 
-def open_store(config: Config) -> Store:
-    """The store at storage.path; a path that cannot hold it is a config error, not a crash."""
+def open_store(config: Config, *, read_only: bool = False, repair: bool = False) -> Store:
+    """The store at storage.path; a path that cannot hold it is a config error, not a crash.
+    `read_only` (for reports) opens it without the writer lock and never writes."""
     path = Path(config.storage.path)
 
     def unusable(why: str) -> ConfigError:
@@ -77,9 +78,11 @@ def open_store(config: Config) -> Store:
     if path.is_dir():
         raise unusable("it is a folder; give a file name such as data/newsbot.json")
     try:
-        store = Store(path)
+        store = Store(path, read_only=read_only, repair=repair)
     except OSError as exc:
         raise unusable(exc.strerror or type(exc).__name__) from None
+    if read_only:
+        return store
     for folder in (path.parent, store.folder):
         if not os.access(folder, os.W_OK):
             store.close()

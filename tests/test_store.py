@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from digest import store as store_module
+from digest import store_files
 from digest.models import Article, Chat, FeedState
-from digest.store import Store, StoreError
+from digest.store import DamagedFile, DamagedRecord, Store, StoreError, StoreInUse
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -53,7 +54,7 @@ def test_update_keeps_other_fields_and_delete_forgets(path: Path) -> None:
     assert not store.delete_chat(7)
     assert store.chat(7) is None
     assert store.sent_keys(7) == frozenset()
-    assert Store(path).chat(7) is None
+    assert Store(path, read_only=True).chat(7) is None
 
 
 def test_a_chat_write_touches_one_small_shard(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,8 +62,8 @@ def test_a_chat_write_touches_one_small_shard(path: Path, monkeypatch: pytest.Mo
     for chat_id in range(1, 500):
         store.update_chat(chat_id, countries=("JP",))
     written: list[Path] = []
-    real_write = store_module.atomic_write
-    monkeypatch.setattr(store_module, "atomic_write",
+    real_write = store_files.atomic_write
+    monkeypatch.setattr(store_files, "atomic_write",
                         lambda p, text: (written.append(p), real_write(p, text)))
     store.update_chat(250, countries=("BR",))
     assert len(written) == 1
@@ -97,14 +98,14 @@ def test_days_older_than_sent_days_are_dropped(path: Path) -> None:
     store.record_digest(1, ["oldest-kept"], NOW - timedelta(days=store_module.SENT_DAYS - 1))
     store.record_digest(1, ["new"], NOW)
     assert store.sent_keys(1) == {"oldest-kept", "new"}
-    assert Store(path).sent_keys(1) == {"oldest-kept", "new"}
+    assert Store(path, read_only=True).sent_keys(1) == {"oldest-kept", "new"}
 
 
 def test_sent_keys_are_shared_between_chats(path: Path) -> None:
     store = Store(path)
     for chat_id in (1, 2):  # different shards, so different files
         store.record_digest(chat_id, ["story-0"], NOW)
-    reopened = Store(path)
+    reopened = Store(path, read_only=True)
     (first,), (second,) = reopened.sent_keys(1), reopened.sent_keys(2)
     assert first == second == "story-0"
     assert first is second
@@ -116,12 +117,13 @@ def test_a_digest_and_its_local_date_are_one_durable_write(
     store = Store(path)
     store.update_chat(5, countries=("JP",), last_digest="2026-11-24")
     written: list[Path] = []
-    real_write = store_module.atomic_write
-    monkeypatch.setattr(store_module, "atomic_write",
+    real_write = store_files.atomic_write
+    monkeypatch.setattr(store_files, "atomic_write",
                         lambda p, text: (written.append(p), real_write(p, text)))
     chat = store.record_digest(5, ["a"], NOW, local_date="2026-11-25")
     assert len(written) == 1
     assert chat == store.chat(5) == Chat(5, countries=("JP",), last_digest="2026-11-25")
+    store.close()
 
     reopened = Store(path)
     assert reopened.chat(5) == chat
@@ -139,17 +141,17 @@ def test_articles_are_deduplicated_by_url_and_by_outlet_title(path: Path) -> Non
     other_outlet_same_title = article(3, source="Kyodo", title="Headline 2")
     new = store.add_articles([same_url, same_title, other_outlet_same_title])
     assert new == [other_outlet_same_title]
-    assert Store(path).article_count() == 3
+    assert Store(path, read_only=True).article_count() == 3
 
 
 def test_a_pass_writes_each_touched_day_once(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = Store(path)
     written: list[Path] = []
-    real_write = store_module.atomic_write
-    monkeypatch.setattr(store_module, "atomic_write",
+    real_write = store_files.atomic_write
+    monkeypatch.setattr(store_files, "atomic_write",
                         lambda p, text: (written.append(p), real_write(p, text)))
     store.add_articles([article(n, day=n % 2) for n in range(100)])
-    assert len(written) == 2
+    assert len([file for file in written if file.name.startswith("articles-")]) == 2
 
 
 def test_articles_newest_first_and_since(path: Path) -> None:
@@ -164,7 +166,7 @@ def test_prune_drops_whole_old_days(path: Path) -> None:
     store = Store(path)
     store.add_articles([article(n, day=n) for n in range(5)])
     assert store.prune_articles(NOW - timedelta(days=2)) == 2
-    assert sorted(a.url for a in Store(path).articles()) == [
+    assert sorted(a.url for a in Store(path, read_only=True).articles()) == [
         f"https://news.example/{n}" for n in range(3)]
     assert len(list(store.folder.glob("articles-*.json"))) == 3
     # A pruned article may come back (it is new again to the store).
@@ -177,7 +179,7 @@ def test_feed_states_persist(path: Path) -> None:
     store.save_feed_states({"https://a.example/rss": state})
     store.save_feed_states({"https://b.example/rss": FeedState(last_error="HTTP 500",
                                                                failures=2)})
-    reopened = Store(path)
+    reopened = Store(path, read_only=True)
     assert reopened.feed_state("https://a.example/rss") == state
     assert reopened.feed_state("https://b.example/rss").failures == 2
     assert reopened.feed_state("https://unknown.example/rss") == FeedState()
@@ -208,7 +210,9 @@ def test_a_v1_store_is_migrated_to_sent_keys_by_day(path: Path) -> None:
                                  last_digest="2026-11-25")
     sent = json.loads(shard.read_text())["chats"]["2"]["sent"]
     assert sent == {"2026-11-24": ["story-a"], "2026-11-25": ["story-b", "story-c"]}
-    assert json.loads(path.read_text())["meta"]["1"]["schema"] == 2
+    assert json.loads(path.read_text())["meta"]["1"]["schema"] == store_module.SCHEMA_VERSION
+    assert json.loads((path.parent / "newsbot.json.d" / "manifest.json").read_text()) == {
+        "files": ["chats-001.json"]}
 
 
 def test_the_migration_leaves_a_converted_shard_alone(
@@ -266,7 +270,7 @@ def test_a_failed_write_leaves_memory_matching_disk(
     def disk_full(p: Path, text: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_module, "atomic_write", disk_full)
+    monkeypatch.setattr(store_files, "atomic_write", disk_full)
     with pytest.raises(OSError, match="No space"):
         store.add_articles([article(1)])
     with pytest.raises(OSError, match="No space"):
@@ -275,7 +279,7 @@ def test_a_failed_write_leaves_memory_matching_disk(
     assert store.article_count() == 0
     assert store.add_articles([article(1)])  # not wrongly remembered as already stored
     assert store.chat(1) == Chat(1, countries=("JP",))
-    assert Store(path).chat(1) == Chat(1, countries=("JP",))
+    assert Store(path, read_only=True).chat(1) == Chat(1, countries=("JP",))
 
 
 def test_a_failed_digest_write_leaves_memory_matching_disk(
@@ -287,14 +291,14 @@ def test_a_failed_digest_write_leaves_memory_matching_disk(
     def disk_full(p: Path, text: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_module, "atomic_write", disk_full)
+    monkeypatch.setattr(store_files, "atomic_write", disk_full)
     with pytest.raises(OSError, match="No space"):
         store.record_digest(1, ["b"], NOW, local_date="2026-11-25")
     monkeypatch.undo()
     assert store.sent_keys(1) == {"a"}
     assert store.chat(1) == Chat(1, last_digest="2026-11-24")
     store.save_chat(Chat(1, countries=("JP",), last_digest="2026-11-24"))  # rewrites the shard
-    assert Store(path).sent_keys(1) == {"a"}
+    assert Store(path, read_only=True).sent_keys(1) == {"a"}
 
 
 def test_replaced_articles_are_rewritten_and_still_deduplicated(path: Path) -> None:
@@ -311,3 +315,145 @@ def test_replaced_articles_are_rewritten_and_still_deduplicated(path: Path) -> N
     assert reopened.articles() == [translated]
     # The outlet's own title still identifies it, whatever the translation says.
     assert reopened.add_articles([replace(original, url="https://elsewhere.example/x")]) == []
+
+
+# -- one writer, read-only readers, damage ---------------------------------------------------
+
+
+def test_one_writer_at_a_time_and_readers_beside_it(path: Path) -> None:
+    writer = Store(path)
+    writer.update_chat(1, countries=("JP",))
+    with pytest.raises(StoreInUse, match="in use by another process"):
+        Store(path)
+    reader = Store(path, read_only=True)
+    assert reader.chat(1) == Chat(1, countries=("JP",))
+    with pytest.raises(StoreError, match="read-only"):
+        reader.update_chat(2, countries=("BR",))
+    writer.close()
+    Store(path).close()  # closing let go of the lock
+
+
+def test_a_reader_creates_nothing_and_leaves_temporary_files_to_the_writer(
+    path: Path,
+) -> None:
+    assert Store(path, read_only=True).chat_count() == 0
+    assert not path.parent.exists()
+
+    writer = Store(path)
+    writer.update_chat(1, countries=("JP",))
+    writer.close()
+    in_flight = path.with_name("newsbot.json.d") / ".chats-001.json.x1y2.tmp"
+    in_flight.write_text("{}")
+    Store(path, read_only=True).close()
+    assert in_flight.exists()
+    Store(path).close()  # the writer's own start clears what a crash left
+    assert not in_flight.exists()
+
+
+def manifest(path: Path) -> list[str]:
+    return json.loads((path.with_name("newsbot.json.d") / "manifest.json").read_text())["files"]
+
+
+def test_the_manifest_lists_data_files_as_they_come_and_go(path: Path) -> None:
+    store = Store(path)
+    store.add_articles([article(1, day=0), article(2, day=3)])
+    store.update_chat(1, countries=("JP",))
+    assert manifest(path) == ["articles-2026-11-22.json", "articles-2026-11-25.json",
+                              "chats-001.json"]
+    store.prune_articles(NOW - timedelta(days=1))
+    assert manifest(path) == ["articles-2026-11-25.json", "chats-001.json"]
+    store.close()
+
+
+def test_a_file_written_but_not_yet_listed_is_adopted(path: Path) -> None:
+    """A crash between a new shard's first write and the manifest's update."""
+    store = Store(path)
+    store.update_chat(1, countries=("JP",))
+    store.close()
+    files = path.with_name("newsbot.json.d")
+    (files / "manifest.json").write_text('{"files": []}')
+    assert Store(path).chat(1) == Chat(1, countries=("JP",))
+    assert manifest(path) == ["chats-001.json"]
+
+
+def test_a_lost_file_is_refused_and_repair_says_what_is_gone(path: Path) -> None:
+    store = Store(path)
+    store.save_chats([Chat(1, countries=("JP",)), Chat(2, countries=("BR",))])
+    store.close()
+    shard = path.with_name("newsbot.json.d") / "chats-001.json"
+    shard.unlink()
+    for read_only in (False, True):
+        with pytest.raises(DamagedFile, match="listed in the store's manifest"):
+            Store(path, read_only=read_only)
+    repaired = Store(path, repair=True)
+    [report] = repaired.repairs
+    assert report.startswith(f"{shard}: listed")
+    assert repaired.chats() == [Chat(2, countries=("BR",))]
+    repaired.close()
+    assert Store(path, read_only=True).chat_count() == 1  # no longer listed
+
+
+@pytest.mark.parametrize("damage", ["manifest", "main file"])
+def test_a_damaged_main_file_or_manifest_is_set_aside_by_repair(path: Path, damage: str) -> None:
+    store = Store(path)
+    store.update_chat(1, countries=("JP",))
+    store.save_feed_states({"https://a.example/rss": FeedState(failures=1)})
+    store.close()
+    damaged = path if damage == "main file" else path.with_name("newsbot.json.d") / "manifest.json"
+    damaged.write_text("{")
+    with pytest.raises(DamagedFile, match="not valid JSON"):
+        Store(path)
+    repaired = Store(path, repair=True)
+    [report] = repaired.repairs
+    assert "moved to" in report
+    assert repaired.chat(1) == Chat(1, countries=("JP",))
+    lost_feeds = damage == "main file"
+    assert (repaired.feed_state("https://a.example/rss") == FeedState()) is lost_feeds
+    assert "feed states" in report if lost_feeds else "nothing of the data" in report
+    repaired.close()
+    assert [aside.read_text() for aside in damaged.parent.glob(damaged.name + ".damaged-*")
+            ] == ["{"]
+    Store(path).close()
+
+
+def test_a_missing_main_file_beside_data_is_refused(path: Path) -> None:
+    store = Store(path)
+    store.update_chat(1, countries=("JP",))
+    store.close()
+    path.unlink()
+    with pytest.raises(DamagedFile, match="missing, but"):
+        Store(path)
+
+
+def test_damaged_records_are_left_out_and_kept(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = Store(path)
+    store.save_chats([Chat(1, countries=("JP",)), Chat(129, countries=("BR",))])
+    store.add_articles([article(1), article(2)])
+    store.save_feed_states({"https://a.example/rss": FeedState(failures=1)})
+    store.close()
+    folder = path.with_name("newsbot.json.d")
+    shard, day = folder / "chats-001.json", folder / "articles-2026-11-25.json"
+    for file, table, key, field, value in [(shard, "chats", "2", "paused", "false"),
+                                           (day, "articles", "1", "published", "yesterday"),
+                                           (path, "feeds", "1", "failures", "1")]:
+        data = json.loads(file.read_text())
+        data[table][key][field] = value
+        file.write_text(json.dumps(data))
+
+    store = Store(path)
+    assert store.chats() == [Chat(129, countries=("BR",))]
+    assert store.chat(1) is None
+    assert [a.url for a in store.articles()] == [article(2).url]
+    assert store.feed_states() == {}
+    assert len([r for r in caplog.records if "left out" in r.getMessage()]) == 3
+    with pytest.raises(DamagedRecord, match="chat 1 has a damaged record"):
+        store.update_chat(1, countries=("DE",))
+    store.update_chat(129, countries=("DE",))  # rewrites the shard around the damaged record
+    store.add_articles([article(3)])  # and the day's file
+    assert json.loads(shard.read_text())["chats"]["2"]["paused"] == "false"
+    assert json.loads(day.read_text())["articles"]["1"]["published"] == "yesterday"
+    assert store.delete_chat(1)  # /forget still removes it
+    assert "2" not in json.loads(shard.read_text())["chats"]
+    store.close()

@@ -30,7 +30,7 @@ while True:
         for n in range(50)
     )
     print("articles", batch, flush=True)
-    store.update_chat(1, digest_time=str(batch))
+    store.update_chat(1, timezone=str(batch))
     print("chat", batch, flush=True)
     batch += 1
 """
@@ -69,7 +69,7 @@ def test_store_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
         assert confirmed_articles + 1 <= len(batches) <= confirmed_articles + 2
         chat = store.chat(1)
         assert chat is not None
-        assert int(chat.digest_time) >= confirmed_chat
+        assert int(chat.timezone) >= confirmed_chat
         store.close()
     assert confirmed_articles >= 6, "the writer made progress between kills"
     assert not list(tmp_path.rglob(".*.tmp")), "leftover temporary files are cleaned up"

@@ -57,7 +57,7 @@ async def test_untranslated_articles_are_translated_in_batches_per_language(
     assert [(source, len(texts)) for source, texts in translator.requests] == [
         ("es", 4), ("es", 4), ("es", 2), ("de", 2)]
     assert translator.requests[0][1] == ["Titular 0", "Titular 1", "Resumen 0.", "Resumen 1."]
-    stored = {a.url: a for a in Store(tmp_path / "store.json").articles()}
+    stored = {a.url: a for a in Store(tmp_path / "store.json", read_only=True).articles()}
     spanish = stored["https://news.example/es/0"]
     assert (spanish.title, spanish.original_title) == ("EN:Titular 0", "Titular 0")
     assert (spanish.summary, spanish.original_summary) == ("EN:Resumen 0.", "Resumen 0.")

@@ -130,16 +130,21 @@ def test_an_unusable_storage_path_is_a_config_error(
 
 def test_a_storage_path_on_a_read_only_file_system_is_a_config_error(tmp_path: Path) -> None:
     """The file system is made read-only for the process (os.access says so, as on a
-    read-only mount), then bot.py runs as usual."""
+    read-only mount), then bot.py runs as usual. `sources` only reads, so it still works."""
     config = tmp_path / "bot.toml"
     config.write_text(f'[storage]\npath = "{tmp_path / "store.json"}"\n')
-    read_only = ("import os, runpy, sys\n"
-                 "os.access = lambda path, mode, **kw: not mode & os.W_OK\n"
-                 f"sys.argv = ['bot.py', '--config', {str(config)!r}, 'sources']\n"
-                 f"runpy.run_path({str(ROOT / 'bot.py')!r}, run_name='__main__')\n")
-    done = subprocess.run([sys.executable, "-c", read_only], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+
+    def on_read_only_file_system(command: str) -> subprocess.CompletedProcess[str]:
+        script = ("import os, runpy, sys\n"
+                  "os.access = lambda path, mode, **kw: not mode & os.W_OK\n"
+                  f"sys.argv = ['bot.py', '--config', {str(config)!r}, {command!r}]\n"
+                  f"runpy.run_path({str(ROOT / 'bot.py')!r}, run_name='__main__')\n")
+        return subprocess.run([sys.executable, "-c", script], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=60)
+
+    done = on_read_only_file_system("ingest")
     assert done.returncode == 2
     line = assert_one_line_without_token(done)
     assert "storage.path" in line
     assert "read-only file system" in line
+    assert on_read_only_file_system("sources").returncode == 0
