@@ -92,6 +92,10 @@ class Ingestor:
         self._fetching: asyncio.Future[Any] | None = None
         self._stopping = False
 
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
     def stop(self) -> None:
         """Cancel the fetches of a pass under way (the bot is stopping): the pass stores
         what the feeds already done gave and ends; no later pass starts."""

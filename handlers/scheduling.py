@@ -46,7 +46,8 @@ async def refresh(data: BotData) -> IngestReport | None:
     else:
         data.index.add(report.new_articles)
     await data.editions.rebuild()
-    if data.translations is not None:  # after the edition: new articles wait for nothing
+    if data.translations is not None and not data.ingestor.stopping:
+        # After the edition, so new articles wait for nothing; not while the bot stops.
         translated = await data.translations.run(data.store, data.clock())
         log.info("translation: %d articles%s", len(translated.translated),
                  f"; stopped: {translated.stopped}" if translated.stopped else "")
