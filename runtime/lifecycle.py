@@ -1,8 +1,8 @@
 """Running the bot until SIGINT or SIGTERM: connecting patiently, stopping quickly.
 
-PTB's `run_polling` and `run_webhook` end with a traceback when the Bot API cannot
-be reached at start (network not up yet at boot, a Telegram outage), and on a stop
-they wait for everything in progress: an ingestion pass (a stalled feed holds it
+PTB's `run_polling` ends with a traceback when the Bot API cannot be reached at
+start (network not up yet at boot, a Telegram outage), and on a stop it waits for
+everything in progress: an ingestion pass (a stalled feed holds it
 for its whole fetch deadline), every update queued behind a chat's paced replies,
 every digest. A service manager kills a bot that does not stop in time (the
 README's systemd unit allows 30 s), so this runner:
@@ -53,6 +53,7 @@ def run(application: Application, webhook: Webhook | None = None) -> int:
 
 
 async def serve(application: Application, webhook: Webhook | None = None) -> int:
+    """Long-poll, or register the webhook, until a stop signal; see the module docstring."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
