@@ -143,6 +143,8 @@ class Courier:
         chat_id, chunks = pending.chat_id, pending.chunks
         try:
             while pending.delivered < len(chunks):
+                if not self._running():
+                    return False  # shutting down: it goes on from here after the restart
                 await self._send_chunk(bot, pending)
                 pending = replace(pending, delivered=pending.delivered + 1)
                 if durable and pending.delivered < len(chunks):  # the last: recorded below

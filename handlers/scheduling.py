@@ -39,12 +39,15 @@ async def refresh(data: BotData) -> IngestReport | None:
     if data.ingestor is None:
         return None
     report = await data.ingestor.run_pass()
+    if report.stopped:  # the bot is stopping: no edition, no translation
+        return report
     if report.pruned:  # rare (a day at a time): a new index, built off the loop
         data.index = await asyncio.to_thread(SearchIndex.of, data.store.articles())
     else:
         data.index.add(report.new_articles)
     await data.editions.rebuild()
-    if data.translations is not None:  # after the edition: new articles wait for nothing
+    if data.translations is not None and not data.ingestor.stopping:
+        # After the edition, so new articles wait for nothing; not while the bot stops.
         translated = await data.translations.run(data.store, data.clock())
         log.info("translation: %d articles%s", len(translated.translated),
                  f"; stopped: {translated.stopped}" if translated.stopped else "")
@@ -85,13 +88,19 @@ async def digest_check(context: NewsContext) -> None:
 
 def schedule_jobs(application: Application, ingest_every: timedelta,
                   check_every: timedelta) -> None:
-    application.job_queue.run_repeating(
-        ingest_job, interval=ingest_every, first=timedelta(seconds=1), name="ingest",
-        job_kwargs={"misfire_grace_time": int(ingest_every.total_seconds()), "coalesce": True,
-                    "max_instances": 1},
-    )
-    application.job_queue.run_repeating(
-        digest_check, interval=check_every, first=timedelta(0), name="digests",
-        job_kwargs={"misfire_grace_time": max(1, int(check_every.total_seconds())),
-                    "coalesce": True, "max_instances": 1},
-    )
+    """An ingestion pass and a digest check at once, then at their intervals.
+
+    The first runs are jobs of their own: a repeating job added before the JobQueue
+    starts (as here, in post_init) counts its first run from when it was added, and
+    APScheduler moves a start already past by the time it starts to the next interval,
+    so "first=0" meant a first digest check a whole interval after the start.
+    """
+    for callback, every, name in ((ingest_job, ingest_every, "ingest"),
+                                  (digest_check, check_every, "digests")):
+        seconds = every.total_seconds()
+        application.job_queue.run_once(callback, when=0, name=f"first {name}",
+                                       job_kwargs={"misfire_grace_time": None})
+        application.job_queue.run_repeating(
+            callback, interval=every, first=every, name=name,
+            job_kwargs={"misfire_grace_time": max(1, int(seconds)), "coalesce": True,
+                        "max_instances": 1})
