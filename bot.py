@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import httpx
 from telegram.error import TelegramError
-from telegram.ext import Application
+from telegram.ext import Application, BaseUpdateProcessor
 from telegram.request import BaseRequest
 
 from console import run_console
@@ -38,7 +38,10 @@ from handlers.errors import configure_logging, guard_token
 from handlers.ratelimit import ChatRateLimiter
 from handlers.scheduling import schedule_jobs
 from runtime import startup
-from runtime.webserver import WebServer, run_webhook, start_web_server
+from runtime.lifecycle import Webhook
+from runtime.lifecycle import run as run_bot
+from runtime.updates import PerChatUpdateProcessor
+from runtime.webserver import WebServer, start_web_server
 
 EXIT_USAGE = startup.EXIT_USAGE
 NO_TOKEN = (
@@ -51,11 +54,13 @@ NO_TOKEN = (
 def build_application(config: Config, store: Store, sources: list[Source], *,
                       clock: Clock = utc_now,
                       check_every: timedelta = timedelta(minutes=1),
-                      transport: BaseRequest | None = None) -> Application:
+                      transport: BaseRequest | None = None,
+                      updates: BaseUpdateProcessor | None = None) -> Application:
     """The bot, ready to run: handlers registered, jobs and resources set up on start.
 
     `clock` and `check_every` exist for tests that drive the schedule without waiting;
-    `transport` replaces HTTPS to the Bot API (console mode answers in-process).
+    `transport` replaces HTTPS to the Bot API (console mode answers in-process);
+    `updates` replaces the per-chat update processor (tests use smaller flood limits).
     """
     worker = WorkerProcess()
     client: httpx.AsyncClient | None = None
@@ -102,6 +107,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         .base_url(config.telegram.base_url)
         .context_types(context_types(data))
         .rate_limiter(ChatRateLimiter(max_retries=3))
+        .concurrent_updates(updates or PerChatUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
@@ -131,6 +137,8 @@ def build_ingestor(
         retention_days=config.ingest.retention_days,
         interval=timedelta(minutes=config.ingest.interval_minutes),
         worker=worker,
+        max_entries=config.ingest.max_entries_per_feed,
+        parse_timeout=config.ingest.parse_timeout_seconds,
         clock=clock,
     )
 
@@ -251,18 +259,17 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     try:
         if args.command == "run":
-            asyncio.run(startup.check_bot_api(config))
-            # Both stop cleanly on SIGINT and SIGTERM; post_shutdown closes the store.
-            application = build_application(config, store, sources)
-            if config.telegram.webhook_url:  # the bot's web server receives the updates
-                asyncio.run(run_webhook(application))
-            else:
-                application.run_polling()
-            return 0
+            # Retries while the Bot API cannot be reached, stops within seconds on SIGINT and
+            # SIGTERM (post_shutdown closes the store); a rejected token is explained below.
+            # In webhook mode the bot's web server (started in post_init) receives updates.
+            hook = config.telegram
+            webhook = Webhook(hook.webhook_url, hook.webhook_secret or None) \
+                if hook.webhook_url else None
+            return run_bot(build_application(config, store, sources), webhook)
         if args.command == "sources":
             return show_sources(config, store, sources)
         return asyncio.run(ingest_once(config, store, sources, force=args.force))
-    except (startup.StartupError, TelegramError) as exc:  # also between the check and serving
+    except (startup.StartupError, TelegramError) as exc:  # also while starting to serve
         failure = exc if isinstance(exc, startup.StartupError) else startup.explain(exc, config)
         print(failure.line, file=sys.stderr)
         return failure.exit_code

@@ -27,7 +27,8 @@ Measured, one after the other in this process:
    bot does in another process), and tracemalloc's peak over one more compose run from a
    fresh edition, which is what composing adds. Tracing slows Python down several times,
    so that run is not timed.
-4. Sharing: the story blocks that run rendered, against the sections the digests hold.
+4. Sharing: the story blocks that run rendered, against the sections the digests hold,
+   and how many of them show other reports' headlines (the takes).
    The edition's caches are private; a benchmark reads them to count the sharing only.
 """
 
@@ -164,6 +165,7 @@ def main() -> None:
     cold = time.perf_counter() - started
     rss_composed = peak_rss_mb()
     kept_blocks, ranked = len(edition._blocks), len(edition._ranked)
+    with_takes = sum("<blockquote" in block.text for block in edition._blocks.values())
     started = time.perf_counter()
     compose_all(edition, chats, sent, zones)
     warm = time.perf_counter() - started
@@ -204,7 +206,8 @@ def main() -> None:
     print(f"clustering + edition + compose: {total:.2f} s ({target(total, TARGET_SECONDS, 's')})")
     print(f"sharing: {rendered:,} story blocks rendered (one per country, story and position) "
           f"for the {totals.sections:,} sections in the digests; {kept_blocks:,} kept by the "
-          f"edition, {ranked} countries ranked")
+          f"edition, {ranked} countries ranked; {with_takes:,} of the blocks carry other "
+          f"reports' headlines")
     print(f"peak RSS of the process: {rss_composed:.0f} MB "
           f"({target(rss_composed, TARGET_MB, 'MB')}); {rss_data:.0f} MB after making the "
           f"data, {rss_clustered:.0f} MB after clustering, {rss_history:.0f} MB after the "

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import queue
 import socket
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -39,8 +41,6 @@ NO_KEYBOARD = "(no keyboard is showing: a number presses a button of the bot's l
 
 
 AppFactory = Callable[..., Application]
-
-
 async def run_console(config: Config, build_application: AppFactory,
                       stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout,
                       samples_folder: Path = SAMPLES) -> int:
@@ -78,8 +78,9 @@ async def run_console(config: Config, build_application: AppFactory,
              f"{len(sources)} outlets in {countries} countries.\n"
              f"The globe (Mini App) in a browser: {globe_link(config, application)}\n{HOW_TO}")
         await application.start()
+        lines = TypedLines(stdin, stdout, interactive)
         try:
-            while line := await asyncio.to_thread(read_line, stdin, stdout, interactive):
+            while line := await lines.next():
                 text = line.strip()
                 if not text:
                     continue
@@ -112,6 +113,40 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+class TypedLines:
+    """The lines typed, each read when asked for, by a daemon thread.
+
+    Not `asyncio.to_thread`: on Ctrl+C (asyncio.run cancels the console, which stops the
+    bot), a thread of the loop's executor blocked in readline would hold the exit until
+    Enter is pressed; a daemon thread simply ends with the process.
+    """
+
+    def __init__(self, stdin: TextIO, stdout: TextIO, interactive: bool) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._asked: queue.SimpleQueue[asyncio.Future[str]] = queue.SimpleQueue()
+        threading.Thread(target=self._read, args=(stdin, stdout, interactive),
+                         name="console input", daemon=True).start()
+
+    async def next(self) -> str:
+        """The next line; "" at end of input."""
+        line = self._loop.create_future()
+        self._asked.put(line)
+        return await line
+
+    def _read(self, stdin: TextIO, stdout: TextIO, interactive: bool) -> None:
+        while True:
+            future = self._asked.get()
+            line = read_line(stdin, stdout, interactive)
+            self._loop.call_soon_threadsafe(_settle, future, line)
+            if not line:
+                return
+
+
+def _settle(future: asyncio.Future[str], line: str) -> None:
+    if not future.done():  # not cancelled by Ctrl+C meanwhile
+        future.set_result(line)
 
 
 def read_line(stdin: TextIO, stdout: TextIO, interactive: bool) -> str:

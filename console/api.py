@@ -135,7 +135,14 @@ class ConsoleBotAPI(BaseRequest):
         return message
 
     def _print(self, message: JSONDict, params: JSONDict, prefix: str) -> None:
-        self._show(f"\n{prefix}{message['text']}")
+        if _as_bool(params.get("disable_notification")):
+            prefix += "(silent) "
+        preview = params.get("link_preview_options")
+        if isinstance(preview, str):
+            preview = json.loads(preview)
+        picture = preview.get("url") if isinstance(preview, dict) else None
+        self._show(f"\n{prefix}" + (f"[picture of {picture}]\n" if picture else "")
+                   + message["text"])
         buttons = buttons_of(message.get("reply_markup"))
         shown = self.buttons_message
         if not buttons and shown is not None and shown["message_id"] == message["message_id"]:
@@ -145,6 +152,11 @@ class ConsoleBotAPI(BaseRequest):
             for line in keyboard_lines(buttons):
                 self._show(line)
             self._show("(type a number to press a button)")
+
+
+def _as_bool(value: Any) -> bool:
+    """Request values arrive as Python values or, form-encoded, as "true"/"false"."""
+    return value is True or value == "true"
 
 
 def _ok(result: Any) -> bytes:

@@ -8,26 +8,36 @@ from typing import Any
 JSONDict = dict[str, Any]
 
 
+QUOTE_MARK = "▍ "  # before each line of a blockquote, as clients draw a bar beside it
+
+
 class _Text(HTMLParser):
-    """Text of Telegram HTML; a link becomes "label (url)" so it can still be opened."""
+    """Text of Telegram HTML; a link becomes "label (url)" so it can still be opened, and
+    a blockquote's lines get a bar (an expandable one is shown expanded)."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._hrefs: list[str] = []
+        self._quoted = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
             self._hrefs.append(dict(attrs).get("href") or "")
+        elif tag == "blockquote":
+            self._quoted = True
+            self.parts.append(QUOTE_MARK)
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._hrefs:
             href = self._hrefs.pop()
             if href:
                 self.parts.append(f" ({href})")
+        elif tag == "blockquote":
+            self._quoted = False
 
     def handle_data(self, data: str) -> None:
-        self.parts.append(data)
+        self.parts.append(data.replace("\n", "\n" + QUOTE_MARK) if self._quoted else data)
 
 
 def as_text(text: str, parse_mode: str | None) -> str:

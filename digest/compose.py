@@ -1,23 +1,29 @@
-"""Digests and single stories as Telegram HTML, in chunks Telegram accepts.
+"""Digests and single stories as Telegram HTML, in as few messages as Telegram allows.
 
 Pure rendering: what to show has been decided before (stories, leads,
 alternative takes); this module only lays it out. Every piece of outside text
 (headlines, outlet names, summaries, URLs) is escaped with `html.escape`, and
 links are made only to http(s) addresses.
 
-A chunk is at most MAX_MESSAGE characters of raw HTML, counted in UTF-16 code
-units as Telegram counts; Telegram's own limit applies to the text after the
-tags are parsed away, so this bound is stricter than needed and never wrong.
-Chunks are cut only between stories and sections, so every chunk is
-well-formed HTML on its own, and a section that goes on in the next chunk
-repeats its header there. A story too long for any chunk (absurd title, links
-or summary) loses its summary first, then alternatives, and only then is
-shortened further; HTML is never cut.
+A message is measured as Telegram measures it: the text left after the tags are
+parsed away, in UTF-16 code units, at most MAX_MESSAGE; link addresses and tags
+do not count. Telegram also keeps only the first MAX_ENTITIES formatting
+entities of a message, and refuses one whose entities are too large in all
+("Entities_too_long", about 9,500 characters with the link addresses), so a
+message holds at most MAX_ENTITIES tags and MAX_LINK_CHARACTERS of addresses.
+Every block is measured once, when it is rendered, and shared by many chats.
+
+Messages are cut only between stories and sections, so each is well-formed
+HTML on its own and a story is never split; a section that goes on in the next
+message says so once, with its header. A story too long for any message
+(absurd title, links or summary) loses its summary first, then takes, and only
+then is shortened further; HTML is never cut.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,14 +33,25 @@ from zoneinfo import ZoneInfo
 from digest.countries import by_code
 from digest.models import Article
 from digest.summarize import summarize
+from digest.takes import (
+    MAX_HEADLINES,
+    MAX_NAMED,
+    country_label,
+    flag,
+    language_note,
+    link,
+    render_takes,
+    reported_abroad,
+    takes_of,
+)
 from digest.text import shorten
-from digest.translate import language_name
 
 MAX_MESSAGE = 4096
-READER_LANGUAGE = "en"  # digests are in English; other languages are marked
-MAX_ALTERNATIVES = 5
+MAX_ENTITIES = 100
+MAX_LINK_CHARACTERS = 8000
 SUMMARY_LIMIT = 300
-NOT_IN_US_MEDIA = "🔎 not in US media"
+# Not the search icon (🔎 heads topic answers): a spotlight on what the US press left dark.
+NOT_IN_US_MEDIA = "🔦 not in US media"
 NO_SUBSCRIPTIONS_HINT = (
     "You have no countries yet: send /subscribe Japan, Brazil (any countries you like) "
     "to get their news in your digest."
@@ -47,7 +64,7 @@ _MONTHS = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
-# Last resort for a story that does not fit even without summary and alternatives.
+# Last resort for a story that does not fit even without summary and takes.
 _COMPACT_TITLE = 150
 _COMPACT_OUTLET = 60
 _COMPACT_URL = 1024
@@ -58,21 +75,46 @@ class DigestItem:
     """One story as a digest shows it: the lead article and the other outlets' takes."""
 
     lead: Article
-    alternatives: tuple[Article, ...] = ()  # other outlets; those from other countries get a flag
+    alternatives: tuple[Article, ...] = ()  # other outlets, in the order to show them
     not_in_us_media: bool = False
 
 
 @dataclass(frozen=True, slots=True)
+class Size:
+    """What a piece of HTML costs a message: visible UTF-16 units, entities, link addresses."""
+
+    text: int
+    entities: int = 0
+    links: int = 0
+
+    def __add__(self, other: Size) -> Size:
+        return Size(self.text + other.text, self.entities + other.entities,
+                    self.links + other.links)
+
+    def fits(self, room: Size) -> bool:
+        return (self.text <= room.text and self.entities <= room.entities
+                and self.links <= room.links)
+
+
+@dataclass(frozen=True, slots=True)
 class Block:
-    """A piece of a digest that is never cut, with its length as Telegram counts it
-    (measured once: a block is packed into many chats' digests)."""
+    """A piece of a digest that is never cut, with its size as Telegram counts it
+    (measured once: a block is packed into many chats' digests). The parts of its Size
+    are kept as plain numbers: packing adds them up millions of times."""
 
     text: str
-    size: int
+    length: int  # visible UTF-16 code units
+    entities: int
+    links: int  # UTF-16 code units of link addresses
 
     @classmethod
     def of(cls, text: str) -> Block:
-        return cls(text, _size(text))
+        size = measure(text)
+        return cls(text, size.text, size.entities, size.links)
+
+    @property
+    def size(self) -> Size:
+        return Size(self.length, self.entities, self.links)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,17 +125,42 @@ class RenderedSection:
     continued: Block | None = None  # the header repeated when the section goes on
 
 
+def measure(text: str) -> Size:
+    """The size of HTML this module made: its tags are exactly those it wrote (outside
+    text is escaped), so stripping them leaves the text Telegram shows."""
+    entities = links = 0
+    for match in _TAG.finditer(text):
+        entities += 1
+        if match.group(1) is not None:
+            links += _utf16(html.unescape(match.group(1)))
+    return Size(_utf16(html.unescape(_ANY_TAG.sub("", text))), entities, links)
+
+
 def story_block(item: DigestItem, number: int, country: str) -> Block:
-    """Story `number` of `country`'s section, fitted to the room any chunk leaves it (after
-    the longest digest header and the section's "continued" header); the first story
-    carries the section header, which must never end a chunk alone.
+    """Story `number` of `country`'s section, fitted to the room any message leaves it
+    (after the longest digest header and the section's "continued" header); the first
+    story carries the section header, which must never end a message alone.
 
     Rendering (summaries, fitting) is the costly part of a digest and does not depend on
     the chat, so callers cache blocks and share them between chats."""
-    title = _section_header(country)
-    room = MAX_MESSAGE - _LONGEST_HEADER - continued_block(country).size - 2 * _size(_SEPARATOR)
-    text = _fitted_story(item, number, country, room)
-    return Block.of(f"{title}{_SEPARATOR}{text}" if number == 1 else text)
+    text, size = _fitted_story(item, number, country, _story_room(country))
+    if number != 1:
+        return Block(text, size.text, size.entities, size.links)
+    header = _header_of_section(country)
+    return Block(f"{header.text}{_SEPARATOR}{text}", header.length + _SEPARATOR_LENGTH + size.text,
+                 header.entities + size.entities, header.links + size.links)
+
+
+@cache
+def _header_of_section(country: str) -> Block:
+    return Block.of(_section_header(country))
+
+
+@cache
+def _story_room(country: str) -> Size:
+    """What any message leaves a story of `country`'s section."""
+    taken = _LONGEST_HEADER + continued_block(country).size + measure(2 * _SEPARATOR)
+    return Size(MAX_MESSAGE - taken.text, MAX_ENTITIES - taken.entities, MAX_LINK_CHARACTERS)
 
 
 @cache
@@ -102,34 +169,75 @@ def continued_block(country: str) -> Block:
 
 
 @cache
-def nothing_new(country: str) -> RenderedSection:
-    """The one-line section of a country with no story the chat has not seen."""
-    return RenderedSection(
-        (Block.of(f"Nothing new from {_country_label(country)} since your last digest."),))
+def nothing_new(country: str, *, first: bool = False) -> RenderedSection:
+    """The one-line section of a country with no story to show: for a chat's first digest
+    it cannot say "since your last digest"."""
+    label = country_label(country)
+    text = (f"No news from {label} in the last two days." if first
+            else f"Nothing new from {label} since your last digest.")
+    return RenderedSection((Block.of(text),))
 
 
-def section(country: str, blocks: tuple[Block, ...]) -> RenderedSection:
+def section(country: str, blocks: tuple[Block, ...], *, first: bool = False
+            ) -> RenderedSection:
     """A country's section from its story blocks (see story_block); none: "nothing new"."""
-    return RenderedSection(blocks, continued_block(country)) if blocks else nothing_new(country)
+    return (RenderedSection(blocks, continued_block(country)) if blocks
+            else nothing_new(country, first=first))
 
 
 def pack_digest(sections: Sequence[RenderedSection], *, when: datetime) -> list[str]:
-    """Rendered sections under a dated header, as message chunks of at most MAX_MESSAGE
-    characters each. `when` is the digest's moment in the user's zone."""
+    """Rendered sections under a dated header, as the fewest messages within Telegram's
+    limits, cut only between blocks. `when` is the digest's moment in the user's zone."""
     _require_aware(when, "when")
-    chunks = _Chunks(Block.of(_header(when)))
-    if not sections:
-        chunks.add(_NOTHING_AT_ALL)
+    header = _header_block(when.weekday(), when.day, when.month)
+    return [_SEPARATOR.join(parts) for parts in _pack(header, sections)]
+
+
+def first_message(blocks: Sequence[Block]) -> tuple[str, int]:
+    """As many of `blocks` as one message holds (at least one): the text and how many."""
+    first = _pack(blocks[0], [RenderedSection(tuple(blocks[1:]))])[0]
+    return _SEPARATOR.join(first), len(first)
+
+
+def _pack(first: Block, sections: Sequence[RenderedSection]) -> list[list[str]]:
+    """Blocks packed greedily into messages (each a list of block texts), cut only between
+    blocks: with the order fixed, filling each message before opening the next gives the
+    fewest. One loop with local numbers: it runs for every block of every chat's digest."""
+    done: list[list[str]] = []
+    parts = [first.text]
+    length, entities, links = first.length, first.entities, first.links
     for section in sections:
-        first, *rest = section.blocks
-        chunks.add(first)  # it holds the section header itself
-        for block in rest:
-            chunks.add(block, continued=section.continued)
-    return chunks.finish()
+        opening: Block | None = None  # the first block holds the section header itself
+        for block in section.blocks:
+            if (length + _SEPARATOR_LENGTH + block.length <= MAX_MESSAGE
+                    and entities + block.entities <= MAX_ENTITIES
+                    and links + block.links <= MAX_LINK_CHARACTERS):
+                parts.append(block.text)
+                length += _SEPARATOR_LENGTH + block.length
+                entities += block.entities
+                links += block.links
+            else:
+                done.append(parts)
+                parts = [block.text]
+                length, entities, links = block.length, block.entities, block.links
+                if opening is not None:  # the section goes on: it says so, once
+                    parts.insert(0, opening.text)
+                    length += opening.length + _SEPARATOR_LENGTH
+                    entities += opening.entities
+                    links += opening.links
+            opening = section.continued
+    done.append(parts)
+    return done
 
 
 def _header(when: datetime) -> str:
     return f"<b>Your news digest</b> — {_DAYS[when.weekday()]} {when.day} {_MONTHS[when.month - 1]}"
+
+
+@cache
+def _header_block(weekday: int, day: int, month: int) -> Block:
+    """Measured once per date, not once per chat."""
+    return Block.of(f"<b>Your news digest</b> — {_DAYS[weekday]} {day} {_MONTHS[month - 1]}")
 
 
 def render_story(
@@ -140,152 +248,103 @@ def render_story(
     tz: ZoneInfo | None = None,
     country: str | None = None,
 ) -> str:
-    """One story block: numbered headline link, outlet line, summary, other outlets.
+    """One story block: numbered headline link, outlet line, summary, the takes.
 
     With `now` the outlet line says how long ago the lead was published ("3 h ago"),
     older than a day as a date in `tz` (default: now's zone); with only `tz`, the
-    local date and time. Outlets from another country than `country` (default: the
-    lead's) get their flag; `country=""` flags every outlet, the lead's too (an answer
-    that is not about one country).
+    local date and time. The lead's outlet gets its flag unless it is of `country`
+    (default: the lead's); `country=""` flags it always (an answer not about one country).
     """
     if now is not None:
         _require_aware(now, "now")
     home = (item.lead.country if country is None else country).upper()
-    return _fitted_story(item, number, home, MAX_MESSAGE, now=now, tz=tz)
-
-
-class _Chunks:
-    """Blocks packed greedily into chunks, a chunk cut only between blocks."""
-
-    def __init__(self, first: Block) -> None:
-        self._done: list[str] = []
-        self._blocks = [first.text]
-        self._size = first.size
-
-    def add(self, block: Block, *, continued: Block | None = None) -> None:
-        """Append `block`; a new chunk opens with `continued` (a repeated header) if given."""
-        if self._size + _SEPARATOR_SIZE + block.size <= MAX_MESSAGE:
-            self._blocks.append(block.text)
-            self._size += _SEPARATOR_SIZE + block.size
-            return
-        self._done.append(_SEPARATOR.join(self._blocks))
-        if continued is None:
-            self._blocks, self._size = [block.text], block.size
-        else:
-            self._blocks = [continued.text, block.text]
-            self._size = continued.size + _SEPARATOR_SIZE + block.size
-
-    def finish(self) -> list[str]:
-        return [*self._done, _SEPARATOR.join(self._blocks)]
+    room = Size(MAX_MESSAGE, MAX_ENTITIES, MAX_LINK_CHARACTERS)
+    return _fitted_story(item, number, home, room, now=now, tz=tz)[0]
 
 
 def _fitted_story(
     item: DigestItem,
     number: int | None,
     home: str,
-    room: int,
+    room: Size,
     *,
     now: datetime | None = None,
     tz: ZoneInfo | None = None,
-) -> str:
-    """The story within `room` characters: shorter summary, then fewer takes, then compact."""
-    shown = _alternatives(item)
-    limit = len(summarize(item.lead, SUMMARY_LIMIT))
+) -> tuple[str, Size]:
+    """The story within `room`, and its size: shorter summary, then fewer takes, then
+    compact."""
+    story = _Story(item, number, home, now, tz)
+    limit = len(story.summary)
     while True:
-        block = _story(item, number, home, shown, limit, now=now, tz=tz)
-        overflow = _size(block) - room
+        block = story.render(limit)
+        size = measure(block)
+        overflow = size.text - room.text
         if overflow <= 0 or limit == 0:
             break
         limit = max(0, limit - overflow)
-    for keep in range(min(len(shown), MAX_ALTERNATIVES) - 1, -1, -1):
-        if _size(block) <= room:
-            return block
-        block = _story(item, number, home, shown, 0, keep=keep, now=now, tz=tz)
-    if _size(block) <= room:
-        return block
-    return _story(item, number, home, shown, 0, keep=0, compact=True, now=now, tz=tz)
+    # Fewer outlets named, then fewer headlines (the takes stay said, down to a count).
+    cuts = [(MAX_HEADLINES, named) for named in range(MAX_NAMED - 1, -1, -1)]
+    cuts += [(headlines, 0) for headlines in range(MAX_HEADLINES - 1, -1, -1)]
+    for headlines, named in cuts:
+        if size.fits(room):
+            return block, size
+        block = story.render(0, headlines=headlines, named=named)
+        size = measure(block)
+    if size.fits(room):
+        return block, size
+    block = story.render(0, headlines=0, named=0, compact=True)
+    return block, measure(block)
 
 
-def _story(
-    item: DigestItem,
-    number: int | None,
-    home: str,
-    shown: list[Article],
-    summary_limit: int,
-    *,
-    keep: int = MAX_ALTERNATIVES,
-    compact: bool = False,
-    now: datetime | None = None,
-    tz: ZoneInfo | None = None,
-) -> str:
-    lead = item.lead
-    title = shorten(lead.title, _COMPACT_TITLE) if compact else lead.title
-    headline = f"<b>{_link(lead.url, title, compact=compact)}</b>"
-    lines = [f"{number}. {headline}" if number is not None else headline]
+class _Story:
+    """A story's parts, worked out once, rendered at any level of detail."""
 
-    outlet = shorten(lead.source, _COMPACT_OUTLET) if compact else lead.source
-    meta = [f"{_foreign_flag(lead.country, home)}<i>{html.escape(outlet)}</i>"]
-    if language := _language_note(lead):
-        meta.append(language)
-    if item.not_in_us_media:
-        meta.append(NOT_IN_US_MEDIA)
-    if now is not None or tz is not None:
-        meta.append(_when(lead.published, now, tz))
-    lines.append(_DOT.join(meta))
+    def __init__(self, item: DigestItem, number: int | None, home: str,
+                 now: datetime | None, tz: ZoneInfo | None) -> None:
+        self.item = item
+        self.number = number
+        self.home = home
+        self.when = _when(item.lead.published, now, tz) if now is not None or tz is not None else ""
+        self.takes = takes_of(item.alternatives)
+        self.abroad = reported_abroad(self.takes, item.lead.country)
+        self.summary = summarize(item.lead, SUMMARY_LIMIT)  # shortened only if it must be
 
-    summary = summarize(lead, summary_limit) if summary_limit > 0 else ""
-    if summary:
-        lines.append(html.escape(summary))
+    def render(self, summary_limit: int, *, headlines: int = MAX_HEADLINES,
+               named: int = MAX_NAMED, compact: bool = False) -> str:
+        lead = self.item.lead
+        title = shorten(lead.title, _COMPACT_TITLE) if compact else lead.title
+        url = "" if compact and len(lead.url) > _COMPACT_URL else lead.url
+        headline = f"<b>{link(url, title)}</b>"
+        lines = [f"{self.number}. {headline}" if self.number is not None else headline]
 
-    if shown and keep > 0:
-        links = [
-            f"{_foreign_flag(a.country, home)}{_link(a.url, a.source, compact=compact)}"
-            for a in shown[:keep]
-        ]
-        if len(shown) > keep:
-            links.append(f"+{len(shown) - keep} more")
-        lines.append("Also: " + _DOT.join(links))
-    elif shown:
-        lines.append(f"Also: {len(shown)} more {'outlet' if len(shown) == 1 else 'outlets'}")
-    return "\n".join(lines)
+        outlet = shorten(lead.source, _COMPACT_OUTLET) if compact else lead.source
+        meta = [f"{_foreign_flag(lead.country, self.home)}{html.escape(outlet)}"]
+        if language := language_note(lead):
+            meta.append(language)
+        if not self.abroad:  # "not in US media" goes without saying
+            meta.append(f"reported only in {country_label(lead.country)}")
+        elif self.item.not_in_us_media:
+            meta.append(NOT_IN_US_MEDIA)
+        if self.when:
+            meta.append(self.when)
+        lines.append(_DOT.join(meta))
 
-
-def _alternatives(item: DigestItem) -> list[Article]:
-    """Other outlets' takes in the given order, one per outlet, none from the lead's outlet."""
-    seen = {item.lead.source.casefold()}
-    shown = []
-    for article in item.alternatives:
-        key = article.source.casefold()
-        if key not in seen and article.url != item.lead.url:
-            seen.add(key)
-            shown.append(article)
-    return shown
-
-
-def _language_note(article: Article) -> str:
-    """"translated from Japanese", or "in Japanese" while no translation has arrived; the
-    reader should know which words are the outlet's own."""
-    if article.language in ("", READER_LANGUAGE):
-        return ""
-    name = language_name(article.language)
-    return f"translated from {name}" if article.translated else f"in {name}"
-
-
-def _link(url: str, text: str, *, compact: bool = False) -> str:
-    label = html.escape(text)
-    if not url.startswith(("https://", "http://")):
-        return label
-    href = html.escape(url, quote=True)
-    if compact and len(href) > _COMPACT_URL:
-        return label
-    return f'<a href="{href}">{label}</a>'
+        summary = (self.summary if summary_limit >= len(self.summary)
+                   else summarize(lead, summary_limit) if summary_limit > 0 else "")
+        if summary:
+            lines.append(html.escape(summary))
+        if compact:
+            count = sum(len(t.articles) for t in self.takes.headlines) + len(self.takes.named)
+            if count:
+                lines.append(f"Also reported by {count} other "
+                             f"{'outlet' if count == 1 else 'outlets'}")
+        elif takes := render_takes(self.takes, headlines=headlines, named=named):
+            lines.append(takes)
+        return "\n".join(lines)
 
 
 def _foreign_flag(country: str, home: str) -> str:
-    if country.upper() == home.upper():
-        return ""
-    found = by_code(country)
-    return f"{found.flag} " if found else ""
+    return "" if country.upper() == home.upper() else flag(country)
 
 
 def _section_header(code: str) -> str:
@@ -293,13 +352,6 @@ def _section_header(code: str) -> str:
     if found is None:
         return f"<b>{html.escape(code.upper())}</b>"
     return f"{found.flag} <b>{html.escape(found.name)}</b>"
-
-
-def _country_label(code: str) -> str:
-    found = by_code(code)
-    if found is None:
-        return html.escape(code.upper())
-    return f"{found.flag} {html.escape(found.name)}"
 
 
 def _when(published: datetime, now: datetime | None, tz: ZoneInfo | None) -> str:
@@ -318,7 +370,7 @@ def _when(published: datetime, now: datetime | None, tz: ZoneInfo | None) -> str
     return date if now is not None else f"{date} {local:%H:%M}"
 
 
-def _size(text: str) -> int:
+def _utf16(text: str) -> int:
     """Length as Telegram counts it: UTF-16 code units (a flag is four)."""
     return len(text.encode("utf-16-le")) // 2
 
@@ -328,6 +380,8 @@ def _require_aware(moment: datetime, name: str) -> None:
         raise ValueError(f"{name} must be an aware datetime, got {moment!r}")
 
 
-_SEPARATOR_SIZE = _size(_SEPARATOR)
-_NOTHING_AT_ALL = Block.of("Nothing new since your last digest.")
-_LONGEST_HEADER = max(_size(_header(datetime(2026, 9, day, tzinfo=UTC))) for day in range(24, 31))
+_TAG = re.compile(r'<(?:a href="([^"]*)"|[a-z][^>]*)>')  # opening tags: one entity each
+_ANY_TAG = re.compile(r"<[^>]*>")
+_SEPARATOR_LENGTH = _utf16(_SEPARATOR)
+_LONGEST_HEADER = max((measure(_header(datetime(2026, 9, day, tzinfo=UTC)))
+                       for day in range(24, 31)), key=lambda size: size.text)

@@ -64,6 +64,8 @@ class IngestConfig:
     concurrency: int = 16
     per_host: int = 2
     max_feed_mb: float = 5.0
+    max_entries_per_feed: int = 200
+    parse_timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -264,6 +266,7 @@ def _validate(file: Path, config: Config) -> None:
         ("ingest.retention_days", config.ingest.retention_days, 1, 36500),
         ("ingest.concurrency", config.ingest.concurrency, 1, 1000),
         ("ingest.per_host", config.ingest.per_host, 1, 1000),
+        ("ingest.max_entries_per_feed", config.ingest.max_entries_per_feed, 1, 100_000),
         ("digest.stories_per_country", config.digest.stories_per_country, 1, 100),
         ("digest.deliver_early_minutes", config.digest.deliver_early_minutes, 0, 180),
     ):
@@ -276,6 +279,9 @@ def _validate(file: Path, config: Config) -> None:
         fail("sources.max_failing_share", "a share between 0 and 1")
     if not 0 <= config.digest.grace_hours <= 24:
         fail("digest.grace_hours", "a number of hours between 0 and 24")
+    if not 0 < config.ingest.parse_timeout_seconds <= MAX_TIMEOUT_SECONDS:
+        fail("ingest.parse_timeout_seconds", f"a positive number of seconds, at most "
+             f"{MAX_TIMEOUT_SECONDS}")
     if not 0 < config.ingest.max_feed_mb <= MAX_FEED_MB:
         fail("ingest.max_feed_mb", f"a positive number of megabytes, at most {MAX_FEED_MB}")
     if config.logging.level.upper() not in _LOG_LEVELS:

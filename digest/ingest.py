@@ -14,12 +14,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from digest.feeds import FeedFetcher, Fetched, FetchError, NotModified
 from digest.models import Article, FeedState, Source
 from digest.parse import NotAFeed, parse_feed
 from digest.store import Store
-from digest.worker import WorkerProcess
+from digest.worker import WorkerProcess, WorkerTimeout
 
 MAX_BACKOFF = timedelta(hours=24)
 MAX_ERROR_LENGTH = 120
@@ -43,12 +44,13 @@ class IngestReport:
     new_articles: list[Article] = field(default_factory=list)
     pruned: int = 0
     seconds: float = 0.0
+    stopped: bool = False  # cut short by stop(): feeds not yet done are fetched next time
 
     def summary(self) -> str:
         return (
             f"feeds ok {self.ok}, not modified {self.not_modified}, failed {self.failed}, "
             f"backing off {self.backing_off}; new articles {len(self.new_articles)}, "
-            f"pruned {self.pruned}; {self.seconds:.1f} s"
+            f"pruned {self.pruned}; {self.seconds:.1f} s" + ("; stopped" if self.stopped else "")
         )
 
 
@@ -73,6 +75,8 @@ class Ingestor:
         retention_days: int,
         interval: timedelta,
         worker: WorkerProcess,
+        max_entries: int | None = None,
+        parse_timeout: float | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._store = store
@@ -82,7 +86,22 @@ class Ingestor:
         self._interval = interval
         self._clock = clock
         self._worker = worker
+        self._max_entries = max_entries
+        self._parse_timeout = parse_timeout
         self._running = asyncio.Lock()
+        self._fetching: asyncio.Future[Any] | None = None
+        self._stopping = False
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def stop(self) -> None:
+        """Cancel the fetches of a pass under way (the bot is stopping): the pass stores
+        what the feeds already done gave and ends; no later pass starts."""
+        self._stopping = True
+        if self._fetching is not None:
+            self._fetching.cancel()
 
     async def run_pass(self, progress: Progress | None = None, *,
                        force: bool = False) -> IngestReport:
@@ -120,7 +139,17 @@ class Ingestor:
             if progress:
                 progress(done, len(due), source, outcome)
 
-        await asyncio.gather(*(one(source) for source in due))
+        if self._stopping:
+            due = []
+        self._fetching = asyncio.gather(*(one(source) for source in due))
+        try:
+            await self._fetching
+        except asyncio.CancelledError:
+            if not self._stopping:  # the pass itself was cancelled, not just its fetches
+                raise
+        finally:
+            self._fetching = None
+        report.stopped = self._stopping
         report.new_articles = await asyncio.to_thread(self._store.add_articles, articles)
         await asyncio.to_thread(self._store.save_feed_states, states)
         report.pruned = await asyncio.to_thread(
@@ -139,9 +168,12 @@ class Ingestor:
         if isinstance(result, Fetched):
             try:
                 found = await self._worker.run(
-                    parse_feed, result.body, source, attempted, result.url)
+                    parse_feed, result.body, source, attempted, result.url, self._max_entries,
+                    time_limit=self._parse_timeout)
             except NotAFeed as exc:
                 result = FetchError(str(exc))
+            except WorkerTimeout as exc:
+                result = FetchError(f"parse {exc}; abandoned")
             except Exception as exc:  # a parser bug on one hostile feed must not end the pass
                 result = FetchError(f"parse failed ({type(exc).__name__})")
         if isinstance(result, FetchError):

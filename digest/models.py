@@ -103,3 +103,8 @@ class Delivery:
     chunks: tuple[str, ...]
     keys: tuple[str, ...]  # to remember as sent once all chunks went out
     delivered: int = 0
+    # How the messages are sent, kept with them so a resumed digest looks the same: the
+    # link whose picture heads the first message (empty: none; every later message is sent
+    # silently), and the countries offered "More from" buttons under the last.
+    preview: str = ""
+    more: tuple[str, ...] = ()

@@ -62,11 +62,11 @@ class _Entry:
     image: str
 
 
-def parse_feed(body: bytes, source: Source, fetched_at: datetime, base_url: str = "") -> list[
-    Article
-]:
-    """The articles of one feed body; raises `NotAFeed` when it is not a feed at all."""
-    entries = _parse_entries(body)
+def parse_feed(body: bytes, source: Source, fetched_at: datetime, base_url: str = "",
+               max_entries: int | None = None) -> list[Article]:
+    """The articles of one feed body, at most the newest `max_entries` of them; raises
+    `NotAFeed` when it is not a feed at all."""
+    entries = newest(_parse_entries(body), max_entries, fetched_at)
     base = base_url or source.feed
     articles = []
     for entry in entries:
@@ -74,6 +74,15 @@ def parse_feed(body: bytes, source: Source, fetched_at: datetime, base_url: str 
         if article is not None:
             articles.append(article)
     return articles
+
+
+def newest(entries: list[_Entry], limit: int | None, fetched_at: datetime) -> list[_Entry]:
+    """The `limit` newest entries, so that a feed of 100,000 costs no more to normalize
+    and store than a normal one. Undated entries count as new (as `_normalize` dates
+    them); among equals the feed's own order, usually newest first, is kept."""
+    if limit is None or len(entries) <= limit:
+        return entries
+    return sorted(entries, key=lambda e: e.published or fetched_at, reverse=True)[:limit]
 
 
 def _parse_entries(body: bytes) -> list[_Entry]:

@@ -122,6 +122,7 @@ DELIVERY_FIELDS: dict[str, Check] = {
     "chat_id": INT, "local_date": (_is_iso_date, 'a date "YYYY-MM-DD"'), "chunks": TEXTS,
     "keys": TEXTS, "delivered": (lambda value: _is_int(value) and value >= 0,
                                  "a count (0 or more)"),
+    "preview": TEXT, "more": TEXTS,
 }
 
 
@@ -180,6 +181,7 @@ def article_from_doc(doc: Mapping[str, Any]) -> Article:
 def delivery_to_doc(delivery: Delivery) -> dict[str, Any]:
     doc = asdict(delivery)
     doc["chunks"], doc["keys"] = list(delivery.chunks), list(delivery.keys)
+    doc["more"] = list(delivery.more)
     return doc
 
 
@@ -187,7 +189,8 @@ def delivery_from_doc(doc: Mapping[str, Any]) -> Delivery:
     check(doc, DELIVERY_FIELDS, ("chat_id", "local_date", "chunks", "keys"))
     return Delivery(chat_id=doc["chat_id"], local_date=doc["local_date"],
                     chunks=tuple(doc["chunks"]), keys=tuple(doc["keys"]),
-                    delivered=doc.get("delivered", 0))
+                    delivered=doc.get("delivered", 0), preview=doc.get("preview", ""),
+                    more=tuple(doc.get("more", ())))
 
 
 def _time_or_none(text: str | None) -> datetime | None:

@@ -80,18 +80,16 @@ class Story:
     # The first article's id: it stays the same while later articles join the story, so a
     # chat's memory of sent stories survives the next clustering.
     key: str = field(init=False, repr=False, compare=False)
+    countries: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ids", frozenset(a.id for a in self.articles))
         object.__setattr__(self, "key", self.articles[0].id)
+        object.__setattr__(self, "countries", frozenset(a.country for a in self.articles))
 
     @property
     def outlets(self) -> frozenset[str]:
         return frozenset(a.source for a in self.articles)
-
-    @property
-    def countries(self) -> frozenset[str]:
-        return frozenset(a.country for a in self.articles)
 
     @property
     def latest(self) -> datetime:
@@ -145,8 +143,8 @@ def lead_for(story: Story, country: str) -> Article | None:
 
 def alternatives(story: Story, lead: Article) -> list[Article]:
     """The other takes on the story, one per outlet (its first article), the lead's outlet
-    excluded: outlets of the lead's country first, then other countries, each in order of
-    publication."""
+    excluded: other countries' outlets first (how others told it is the point), then the
+    lead's country's, each in order of publication."""
     seen = {lead.source}
     home: list[Article] = []
     abroad: list[Article] = []
@@ -155,7 +153,7 @@ def alternatives(story: Story, lead: Article) -> list[Article]:
             continue
         seen.add(article.source)
         (home if article.country == lead.country else abroad).append(article)
-    return home + abroad
+    return abroad + home
 
 
 def covered_by(story: Story, country: str) -> bool:

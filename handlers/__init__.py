@@ -53,6 +53,7 @@ def register(application: Application, *, globe: bool = False) -> None:
     application.add_handler(
         CallbackQueryHandler(admins_only(settings.timezone_button), pattern=r"^tz:"))
     application.add_handler(CallbackQueryHandler(queries.page_button, pattern=r"^page:"))
+    application.add_handler(CallbackQueryHandler(digests.more_button, pattern=r"^more:"))
     application.add_handler(CallbackQueryHandler(queries.topic_button, pattern=r"^topic:"))
     application.add_handler(InlineQueryHandler(queries.inline_query))
     application.add_handler(MessageHandler(filters.COMMAND, basics.unknown_command))

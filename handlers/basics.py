@@ -5,6 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
+from digest.compose import NOT_IN_US_MEDIA
 from digest.subscriptions import subscribed
 from handlers.context import NewsContext
 from handlers.globe import with_globe
@@ -61,7 +62,10 @@ async def start_command(update: Update, context: NewsContext) -> None:
 def help_text(*, globe: bool = False) -> str:
     lines = [f"/{name} — {esc(about)}" for name, about in commands(globe=globe)]
     return ("<b>Commands</b>\n" + "\n".join(lines)
-            + "\n\nCountries can be names, codes or flags: Japan, JP, 🇯🇵, Brasil.")
+            + "\n\nCountries can be names, codes or flags: Japan, JP, 🇯🇵, Brasil."
+            + f"\n\nIn digests, {NOT_IN_US_MEDIA.split()[0]} marks a story other "
+            "countries reported but no US outlet did; under each story, tap the other "
+            "reports to see how other outlets and countries told it.")
 
 
 async def help_command(update: Update, context: NewsContext) -> None:

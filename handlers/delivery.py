@@ -15,6 +15,11 @@ for a digest:
 * Telegram rejected the message itself (another 400): logged as an error and
   the day's digest given up, since the same text would be rejected again.
 
+A digest is one notification: its first message may buzz, every later one is sent
+with `disable_notification`. The first leads with its first story's picture (the
+story's own link as a large preview above the text) when its article has one;
+the others show no previews. The last carries a "More from" button per country.
+
 A digest is remembered as sent (its stories and the chat's local date, in one
 durable write) only after its last chunk went out, so a crash in between means
 it is sent again after the restart rather than never.
@@ -31,10 +36,11 @@ import logging
 from collections.abc import Callable, Container
 from dataclasses import replace
 
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from digest.countries import by_code
 from digest.editions import Digest
 from digest.ingest import Clock
 from digest.models import Delivery
@@ -47,6 +53,25 @@ NETWORK_RETRIES = 3
 RETRY_PAUSE = 0.5  # seconds; doubles per try
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 _GONE = ("chat not found", "user is deactivated", "bot was blocked", "bot was kicked")
+MORE_PREFIX = "more:"
+
+
+def lead_preview(url: str) -> LinkPreviewOptions:
+    """The story's own link as a large preview above the text; none without a link."""
+    if not url:
+        return NO_PREVIEW
+    return LinkPreviewOptions(url=url, prefer_large_media=True, show_above_text=True)
+
+
+def more_keyboard(countries: tuple[str, ...]) -> InlineKeyboardMarkup | None:
+    """A "More from 🇯🇵 Japan" button per country (Telegram allows 100 a keyboard)."""
+    buttons = []
+    for code in countries[:100]:
+        found = by_code(code)
+        label = f"{found.flag} {found.name}" if found else code
+        buttons.append([InlineKeyboardButton(f"More from {label}",
+                                             callback_data=f"{MORE_PREFIX}{code}")])
+    return InlineKeyboardMarkup(buttons) if buttons else None
 
 
 class Courier:
@@ -106,12 +131,10 @@ class Courier:
                     return False  # shutting down: it stays due and goes out after the restart
                 if local_date is None:
                     digest = compose()
-                    return await self._send(bot, Delivery(
-                        chat_id, "", tuple(digest.chunks), digest.keys), durable=False)
+                    return await self._send(bot, _delivery(chat_id, "", digest), durable=False)
                 pending = self._store.delivery(chat_id)
                 if pending is None or pending.local_date != local_date:
-                    digest = compose()
-                    pending = Delivery(chat_id, local_date, tuple(digest.chunks), digest.keys)
+                    pending = _delivery(chat_id, local_date, compose())
                     await asyncio.to_thread(self._store.save_delivery, pending)
                 return await self._send(bot, pending, durable=True)
         finally:
@@ -121,7 +144,9 @@ class Courier:
         chat_id, chunks = pending.chat_id, pending.chunks
         try:
             while pending.delivered < len(chunks):
-                await self._send_chunk(bot, chat_id, chunks[pending.delivered])
+                if not self._running():
+                    return False  # shutting down: it goes on from here after the restart
+                await self._send_chunk(bot, pending)
                 pending = replace(pending, delivered=pending.delivered + 1)
                 if durable and pending.delivered < len(chunks):  # the last: recorded below
                     await asyncio.to_thread(self._store.save_delivery, pending)
@@ -144,13 +169,18 @@ class Courier:
             await asyncio.to_thread(self._store.drop_delivery, chat_id)
         return True
 
-    async def _send_chunk(self, bot: Bot, chat_id: int, text: str) -> None:
-        """One message; network errors are retried here after growing pauses (Telegram's
-        own answers, BadRequest among them, are not: they would not change)."""
+    async def _send_chunk(self, bot: Bot, pending: Delivery) -> None:
+        """The next message; network errors are retried here after growing pauses
+        (Telegram's own answers, BadRequest among them, are not: they would not change)."""
+        index = pending.delivered
+        last = index == len(pending.chunks) - 1
         for attempt in range(NETWORK_RETRIES + 1):
             try:
-                await bot.send_message(chat_id, text, parse_mode=ParseMode.HTML,
-                                       link_preview_options=NO_PREVIEW)
+                await bot.send_message(
+                    pending.chat_id, pending.chunks[index], parse_mode=ParseMode.HTML,
+                    link_preview_options=lead_preview(pending.preview if index == 0 else ""),
+                    disable_notification=index > 0,
+                    reply_markup=more_keyboard(pending.more) if last else None)
                 return
             except BadRequest:
                 raise
@@ -158,3 +188,8 @@ class Courier:
                 if attempt == NETWORK_RETRIES:
                     raise
                 await asyncio.sleep(RETRY_PAUSE * 2**attempt)
+
+
+def _delivery(chat_id: int, local_date: str, digest: Digest) -> Delivery:
+    return Delivery(chat_id, local_date, tuple(digest.chunks), digest.keys,
+                    preview=digest.preview, more=digest.countries)

@@ -1,14 +1,19 @@
-"""The digest on demand: /digest sends this chat's digest now."""
+"""The digest on demand: /digest now, and "More from 🇯🇵 Japan" under a digest."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
 from telegram import Update
+from telegram.constants import ParseMode
 
+from digest.countries import by_code
 from digest.editions import Digest, Edition
 from handlers.context import BotData, NewsContext
+from handlers.delivery import MORE_PREFIX, lead_preview
+from handlers.replies import STILL_GATHERING
 from handlers.subscriptions import current_chat
 
 
@@ -44,5 +49,31 @@ async def digest_command(update: Update, context: NewsContext) -> None:
     except BaseException:
         data.courier.release(chat_id)
         raise
+    if not edition.gathered:
+        data.courier.release(chat_id)
+        await update.effective_message.reply_text(STILL_GATHERING)
+        return
     await data.courier.deliver(context.bot, chat_id, composer(data, edition, chat_id,
                                                               data.clock()), None)
+
+
+async def more_button(update: Update, context: NewsContext) -> None:
+    """"More from 🇯🇵 Japan" shows the country's next stories in the same message; they are
+    remembered as sent, so the next digest does not repeat them."""
+    button = update.callback_query
+    data = context.bot_data
+    chat_id = update.effective_chat.id
+    code = str(button.data).removeprefix(MORE_PREFIX)
+    edition = await data.editions.current()
+    more = edition.more(code, data.store.sent_keys(chat_id),
+                        per_country=data.config.digest.stories_per_country)
+    if more is None:
+        country = by_code(code)
+        await button.answer(f"Nothing more from {country.name if country else code} for now.",
+                            show_alert=True)
+        return
+    await button.answer()
+    await button.edit_message_text(
+        more.chunks[0], parse_mode=ParseMode.HTML,
+        link_preview_options=lead_preview(more.preview), reply_markup=button.message.reply_markup)
+    await asyncio.to_thread(data.store.record_digest, chat_id, more.keys, data.clock())

@@ -1,8 +1,10 @@
 """Topic questions: /latest, plain questions in private chats, and inline mode.
 
 An answer is one story, shown as in a digest (with how long ago it was published,
-in the chat's zone), and buttons to page to older matching stories in the same
-message. The query behind those buttons is kept in the chat's memory only: after
+in the chat's zone, and its picture as a preview when it has one), and buttons to
+page to older matching stories in the same message. A page is a story, not an
+article: each leads with the story's newest matching article, its takes under it.
+The query behind those buttons is kept in the chat's memory only: after
 a restart, or after many newer questions, an old button says to ask again.
 """
 
@@ -15,6 +17,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
+    LinkPreviewOptions,
     Update,
 )
 from telegram.constants import ParseMode
@@ -26,10 +29,12 @@ from digest.search import Query, parse_query
 from digest.summarize import summarize
 from digest.text import shorten
 from handlers.context import NewsContext
-from handlers.delivery import NO_PREVIEW
-from handlers.replies import clip, esc
+from handlers.delivery import NO_PREVIEW, lead_preview
+from handlers.replies import STILL_GATHERING, clip, esc
 
 PAGES = 20  # matching stories one answer can page through
+# Articles searched for those stories: a big story has many matching reports.
+SEARCHED = 200
 INLINE_PAGE = 20  # inline results per answer (Telegram allows 50)
 TITLE_LIMIT = 120  # inline result titles: a line or two in the list
 INLINE_CACHE_SECONDS = 60  # news moves; Telegram may serve the same answer for this long
@@ -57,8 +62,11 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
     if not query.topic and query.country is None:
         await update.effective_message.reply_text(HOW_TO_ASK)
         return
-    found = context.bot_data.index.search(query, limit=PAGES)
+    found = await stories(context, query)
     if not found:
+        if not (await context.bot_data.editions.current()).gathered:
+            await update.effective_message.reply_text(STILL_GATHERING)
+            return
         await update.effective_message.reply_text(
             no_match_text(query), parse_mode=ParseMode.HTML,
             reply_markup=trending_keyboard(context))
@@ -66,7 +74,7 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
     chat_id = update.effective_chat.id
     message = await update.effective_message.reply_text(
         await answer_text(context, query, found, 0, context.bot_data.zone(chat_id)),
-        parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+        parse_mode=ParseMode.HTML, link_preview_options=picture(found[0]),
         reply_markup=pager(0, len(found)))
     remember(context, message.message_id, query)
 
@@ -79,7 +87,7 @@ async def page_button(update: Update, context: NewsContext) -> None:
         await button.answer(EXPIRED, show_alert=True)
         return
     await button.answer()
-    found = context.bot_data.index.search(query, limit=PAGES)
+    found = await stories(context, query)
     position = min(_position(button.data), len(found) - 1)
     if position < 0:
         await button.edit_message_text(no_match_text(query), parse_mode=ParseMode.HTML)
@@ -87,7 +95,7 @@ async def page_button(update: Update, context: NewsContext) -> None:
     await button.edit_message_text(
         await answer_text(context, query, found, position,
                           context.bot_data.zone(update.effective_chat.id)),
-        parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW,
+        parse_mode=ParseMode.HTML, link_preview_options=picture(found[position]),
         reply_markup=pager(position, len(found)))
 
 
@@ -127,12 +135,24 @@ async def inline_query(update: Update, context: NewsContext) -> None:
                         next_offset=str(offset + INLINE_PAGE) if more else "")
 
 
+async def stories(context: NewsContext, query: Query) -> list[Article]:
+    """The newest matching article of each matching story, newest first: the pages."""
+    edition = await context.bot_data.editions.current()
+    return edition.distinct(context.bot_data.index.search(query, limit=SEARCHED))[:PAGES]
+
+
+def picture(article: Article) -> LinkPreviewOptions:
+    """The story's picture above the answer, if its article has one."""
+    return lead_preview(article.url if article.image else "")
+
+
 async def answer_text(context: NewsContext, query: Query, found: list[Article], position: int,
                       zone: tzinfo) -> str:
     edition = await context.bot_data.editions.current()
     story = render_story(edition.item(found[position]), now=context.bot_data.clock(), tz=zone,
                          country="")
-    return f"🔎 {describe(query)} · {position + 1} of {len(found)}\n\n{story}"
+    count = f"{position + 1} of {len(found)} {'story' if len(found) == 1 else 'stories'}"
+    return f"🔎 {describe(query)} · {count}\n\n{story}"
 
 
 def describe(query: Query) -> str:

@@ -13,6 +13,9 @@ from telegram.constants import MessageLimit
 from digest.countries import Country
 
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
+STILL_GATHERING = (
+    "I am still gathering the news: the first reading of all the outlets' feeds is under "
+    "way. Please try again in a few minutes.")
 
 
 def esc(text: str) -> str:

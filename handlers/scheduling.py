@@ -48,12 +48,15 @@ async def refresh(data: BotData) -> IngestReport | None:
     if data.ingestor is None:
         return None
     report = await data.ingestor.run_pass()
+    if report.stopped:  # the bot is stopping: no edition, no translation
+        return report
     if report.pruned:  # rare (a day at a time): a new index, built off the loop
         data.index = await asyncio.to_thread(SearchIndex.of, data.store.articles())
     else:
         data.index.add(report.new_articles)
     await data.editions.rebuild()
-    if data.translations is not None:  # after the edition: new articles wait for nothing
+    if data.translations is not None and not data.ingestor.stopping:
+        # After the edition, so new articles wait for nothing; not while the bot stops.
         translated = await data.translations.run(data.store, data.clock())
         log.info("translation: %d articles%s", len(translated.translated),
                  f"; stopped: {translated.stopped}" if translated.stopped else "")
@@ -78,6 +81,7 @@ async def digest_check(context: NewsContext) -> None:
     # its time, and is queued by its time.
     early = timedelta(minutes=settings.deliver_early_minutes)
     due = index.due(now + early, timedelta(hours=settings.grace_hours), data.store.chat)
+    queue.retry_failed()
     fell_due, added = 0, []
     while batch := list(itertools.islice(due, CHECK_BATCH)):
         fell_due += len(batch)
@@ -86,9 +90,12 @@ async def digest_check(context: NewsContext) -> None:
     await asyncio.to_thread(queue.persist, added)
     data.courier.give_up(queue)
     backlog = queue.backlog(now)
-    if fell_due or backlog.waiting:
-        log.info("digest check: %d digests fell due, %d queued; %s", fell_due, len(added),
-                 backlog.summary())
+    if not backlog.waiting:
+        return
+    log.info("digest check: %d digests fell due, %d queued; %s", fell_due, len(added),
+             backlog.summary())
+    if not (await data.editions.current()).gathered:
+        return  # before the first ingestion pass: the digests wait for the news, queued
 
     async def send(item: Queued) -> bool:
         return await send_queued(context.bot, data, item)
@@ -126,17 +133,23 @@ def prepare_digests(data: BotData) -> None:
 
 def schedule_jobs(application: Application, ingest_every: timedelta,
                   check_every: timedelta) -> None:
+    """An ingestion pass and a digest check at once, then at their intervals.
+
+    The first runs are jobs of their own: a repeating job added before the JobQueue
+    starts (as here, in post_init) counts its first run from when it was added, and
+    APScheduler moves a start already past by the time it starts to the next interval,
+    so "first=0" meant a first digest check a whole interval after the start. Later
+    digest checks run on the minute: digest times are whole minutes, and a check counted
+    from the start would leave every digest up to a minute late (at a peak, everyone's).
+    """
     prepare_digests(application.bot_data)
-    application.job_queue.run_repeating(
-        ingest_job, interval=ingest_every, first=timedelta(seconds=1), name="ingest",
-        job_kwargs={"misfire_grace_time": int(ingest_every.total_seconds()), "coalesce": True,
-                    "max_instances": 1},
-    )
-    # Digest times are whole minutes: checks on the minute start a digest when it falls
-    # due, not up to a minute later (at a peak, everyone's digest a minute later).
-    first = timedelta(seconds=-time.time() % check_every.total_seconds())
-    application.job_queue.run_repeating(
-        digest_check, interval=check_every, first=first, name="digests",
-        job_kwargs={"misfire_grace_time": max(1, int(check_every.total_seconds())),
-                    "coalesce": True, "max_instances": 1},
-    )
+    for callback, every, name in ((ingest_job, ingest_every, "ingest"),
+                                  (digest_check, check_every, "digests")):
+        seconds = every.total_seconds()
+        application.job_queue.run_once(callback, when=0, name=f"first {name}",
+                                       job_kwargs={"misfire_grace_time": None})
+        aligned = -time.time() % seconds if callback is digest_check else seconds
+        application.job_queue.run_repeating(
+            callback, interval=every, first=aligned or seconds, name=name,
+            job_kwargs={"misfire_grace_time": max(1, int(seconds)), "coalesce": True,
+                        "max_instances": 1})

@@ -105,14 +105,17 @@ class DigestQueue:
         return True
 
     def add(self, due: Iterable[Due]) -> list[Queued]:
-        """Queue the digests not queued yet, and those to retry; returns the new ones,
-        which `persist` must then write (off the event loop when there are many)."""
-        retried, self._retry = self._retry, []  # failed (network): again, already on disk
+        """Queue the digests not queued yet; returns the new ones, which `persist` must
+        then write (off the event loop when there are many)."""
+        return [item for d in due if self._push(item := Queued(
+            d.at.timestamp(), d.chat.chat_id, d.local_date.isoformat()))]
+
+    def retry_failed(self) -> None:
+        """Digests whose sending failed (network) go back in the queue (they are on disk)."""
+        retried, self._retry = self._retry, []
         for item in retried:
             self._forget(item)
             self._push(item)
-        return [item for d in due if self._push(item := Queued(
-            d.at.timestamp(), d.chat.chat_id, d.local_date.isoformat()))]
 
     def persist(self, items: list[Queued]) -> None:
         """Append queued digests to the log: one write, one fsync. Thread-safe."""

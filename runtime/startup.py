@@ -3,9 +3,10 @@
 Whoever starts the bot reads stderr (or the journal): a traceback of a hundred lines
 says less than "Telegram rejected the token, check it with @BotFather", and
 python-telegram-bot's own message for a rejected token carries the token itself.
-So the token's shape is checked before any request, Telegram is asked once
-(`getMe`) before serving, and each known failure becomes a `StartupError` holding
-the line to print and the exit code. No line here ever contains the token.
+So the token's shape is checked before any request, a refusal of the first request
+(`getMe`, made by runtime.lifecycle, which retries while the Bot API is unreachable)
+is explained, and each known failure becomes a `StartupError` holding the line to
+print and the exit code. No line here ever contains the token.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from digest.config import TOKEN_ENV, Config, ConfigError
@@ -89,15 +89,6 @@ def open_store(config: Config, *, read_only: bool = False, repair: bool = False)
             raise unusable(f"cannot write in {folder} ({os.strerror(errno.EACCES)} "
                            "or a read-only file system)")
     return store
-
-
-async def check_bot_api(config: Config) -> None:
-    """Ask Telegram who the bot is (getMe), once, before serving."""
-    try:
-        async with Bot(config.token, base_url=config.telegram.base_url):
-            pass  # initialize() is the getMe call
-    except TelegramError as exc:
-        raise explain(exc, config) from None
 
 
 def explain(error: TelegramError, config: Config) -> StartupError:

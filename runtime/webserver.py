@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import hmac
 import logging
-import signal
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 from urllib.parse import urlsplit
@@ -155,29 +154,6 @@ def _webhook_route(application: Application, url: str, secret: str) -> Route:
     return Route(urlsplit(url).path or "/", receive, methods=["POST"])
 
 
-async def run_webhook(application: Application) -> None:
-    """Webhook mode without PTB's own server: the web server above receives the updates.
-    Stops cleanly on SIGINT or SIGTERM, as run_polling does."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for stop_signal in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(stop_signal, stop.set)
-    hook = application.bot_data.config.telegram
-    await application.initialize()
-    try:
-        if application.post_init:
-            await application.post_init(application)
-        await application.bot.set_webhook(hook.webhook_url,
-                                          secret_token=hook.webhook_secret or None)
-        await application.start()
-        await stop.wait()
-        await application.stop()
-    finally:
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
-
-
 def _backlog(data: BotData) -> dict[str, float]:
     """The digests that fell due and are not delivered yet, and the longest wait."""
     if data.digest_queue is None:
@@ -185,4 +161,3 @@ def _backlog(data: BotData) -> dict[str, float]:
     backlog = data.digest_queue.backlog(data.clock())
     return {"digests_waiting": backlog.waiting,
             "oldest_digest_wait_s": round(backlog.oldest_wait_s, 1)}
-

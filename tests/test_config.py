@@ -63,6 +63,8 @@ def test_token_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) ->
         ("[ingest]\ninterval_minutes = '30'", "ingest.interval_minutes must be an integer, not"),
         ("[ingest]\ninterval_minutes = true", "ingest.interval_minutes must be an integer"),
         ("[ingest]\ninterval_minutes = 0", "ingest.interval_minutes must be between 1 and"),
+        ("[ingest]\nmax_entries_per_feed = 0", "ingest.max_entries_per_feed must be between 1"),
+        ("[ingest]\nparse_timeout_seconds = 0", "ingest.parse_timeout_seconds must be a positive"),
         ("[ingest]\nmax_feed_mb = 1e308", "ingest.max_feed_mb must be a positive number of "
          "megabytes, at most 1024"),
         ("[ingest]\ntimeout_seconds = nan", "ingest.timeout_seconds must be a finite number"),

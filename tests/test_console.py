@@ -40,9 +40,11 @@ async def test_a_conversation_with_keyboard_digest_and_question() -> None:
     assert "(edited) Asia: tap a country" in transcript
     # The digest: tags gone, links readable, the Brazilian take on the Japanese story.
     assert "Japan raises rare earth export quotas (https://sample.invalid/a)" in transcript
-    assert "Also: 🇧🇷 Sample Folha (https://sample.invalid/c)" in transcript
+    assert ("▍ 🇧🇷 Sample Folha: Tokyo lifts rare earth export quotas for allies "
+            "(https://sample.invalid/c)") in transcript
+    assert "[1] More from 🇯🇵 Japan" in transcript
     assert "<b>" not in transcript
-    assert "🔎 Latest on rare earths · 1 of 2" in transcript
+    assert "🔎 Latest on rare earths · 1 of 1 story" in transcript
     assert "I don't know the command /nonsense" in transcript
 
 
@@ -96,6 +98,8 @@ def test_an_interactive_console_prompts(tmp_path: Path) -> None:
 def test_html_is_shown_as_text() -> None:
     shown = as_text('<b>A &amp; B</b> <a href="https://x.example/?a=1&amp;b=2">link</a>', "HTML")
     assert shown == "A & B link (https://x.example/?a=1&b=2)"
+    quoted = as_text("Story\n<blockquote expandable>one take\nanother</blockquote>", "HTML")
+    assert quoted == "Story\n▍ one take\n▍ another"
     assert as_text("typed &amp;amp; &amp;lt;b&amp;gt;", "HTML") == "typed &amp; &lt;b&gt;"
     assert as_text("<b>as typed</b>", None) == "<b>as typed</b>"
 

@@ -52,6 +52,7 @@ async def run_checks(index: DueIndex, queue: DigestQueue, chats: FakeChats,
                      telegram: SlowTelegram, clock: list[datetime], checks: int) -> None:
     """The digest check as the job runs it, `checks` times, letting the workers run."""
     for _ in range(checks):
+        queue.retry_failed()
         queue.persist(queue.add(index.due(clock[0], GRACE, chats.get)))
         queue.start(telegram.send, 1, telegram.running, asyncio.ensure_future)
         for _ in range(20):
@@ -111,6 +112,7 @@ async def test_a_failed_digest_is_retried_at_the_next_check(tmp_path: Path) -> N
     queue = DigestQueue(tmp_path / "queue.log", chats.get)
     index = index_of(chats)
     for _ in range(3):
+        queue.retry_failed()
         queue.persist(queue.add(index.due(clock[0], GRACE, chats.get)))
         queue.start(send, 1, lambda: True, asyncio.ensure_future)
         for _ in range(20):

@@ -46,6 +46,9 @@ BUDGET = story(*(article("Diet passes record budget", source=outlet, country="JP
 TYPHOON = story(*(article("Typhoon nears Okinawa", source=outlet, country="JP")
                   for outlet in ("Kyodo", "Asahi")))
 FESTIVAL = story(article("Snow festival opens in Sapporo", source="Kyodo", country="JP"))
+# A Japanese story told abroad too, but not by any US outlet.
+SUMMIT = story(article("Tokyo hosts Pacific islands summit", source="Kyodo", country="JP"),
+               article("Pacific islands summit opens in Tokyo", source="BBC", country="GB"))
 
 
 def edition(*stories: Story, watched: str | None = None) -> Edition:
@@ -84,8 +87,9 @@ def test_section_leads_with_the_countrys_outlet_and_lists_the_others() -> None:
     assert headlines(digest) == [NHK.title]
     assert block_of(digest, NHK.title).splitlines() == [
         f'1. <b><a href="{NHK.url}">{NHK.title}</a></b>',
-        "<i>NHK World</i>",
-        f'Also: <a href="{JT.url}">Japan Times</a> · 🇺🇸 <a href="{AP.url}">AP</a>',
+        "NHK World",
+        f'<blockquote expandable>🇺🇸 AP: <a href="{AP.url}">{AP.title}</a>',
+        f'🇯🇵 Japan Times: <a href="{JT.url}">{JT.title}</a></blockquote>',
     ]
     # The story's key is AP's article; the lead differs, so its id is remembered too.
     assert QUAKE.key == AP.id
@@ -126,22 +130,28 @@ def test_a_story_two_countries_covered_shows_once_in_the_first_countrys_section(
     us_first = compose(ed, "US", "JP")
     assert headlines(us_first) == [AP.title]
     assert us_first.keys == (QUAKE.key,)
-    assert "Nothing new from 🇯🇵 Japan since your last digest." in text(us_first)
+    assert "No news from 🇯🇵 Japan in the last two days." in text(us_first)
 
     jp_first = compose(ed, "JP", "US")
     assert headlines(jp_first) == [NHK.title]
     assert jp_first.keys == (QUAKE.key, NHK.id)
-    assert "Nothing new from 🇺🇸 United States since your last digest." in text(jp_first)
+    assert "No news from 🇺🇸 United States in the last two days." in text(jp_first)
+    again = compose(ed, "US", "JP", sent=frozenset({QUAKE.key}))
+    assert "Nothing new from 🇯🇵 Japan since your last digest." in text(again)
 
 
 def test_stories_no_us_outlet_covered_are_marked_in_other_countries_sections() -> None:
-    digest = compose(edition(QUAKE, TYPHOON, watched="US"), "JP")
-    assert NOT_IN_US_MEDIA in block_of(digest, TYPHOON.articles[0].title)
+    digest = compose(edition(QUAKE, SUMMIT, TYPHOON, watched="US"), "JP")
+    assert NOT_IN_US_MEDIA in block_of(digest, SUMMIT.articles[0].title)
     assert NOT_IN_US_MEDIA not in block_of(digest, NHK.title)
+    # A story no other country told says so, which says "not in US media" too.
+    typhoon = block_of(digest, TYPHOON.articles[0].title)
+    assert "Kyodo · reported only in 🇯🇵 Japan" in typhoon
+    assert NOT_IN_US_MEDIA not in typhoon
 
 
 def test_nothing_is_marked_without_us_outlets_in_the_catalog() -> None:
-    digest = compose(edition(QUAKE, TYPHOON, watched=None), "JP")
+    digest = compose(edition(QUAKE, SUMMIT, watched=None), "JP")
     assert len(headlines(digest)) == 2
     assert NOT_IN_US_MEDIA not in text(digest)
 
@@ -156,7 +166,7 @@ def test_the_us_section_is_never_marked() -> None:
 def test_a_country_with_nothing_new_gets_a_line() -> None:
     ed = edition(TYPHOON)
     digest = compose(ed, "JP", "BR")
-    assert text(digest).endswith("Nothing new from 🇧🇷 Brazil since your last digest.")
+    assert text(digest).endswith("No news from 🇧🇷 Brazil in the last two days.")
     all_sent = compose(ed, "JP", sent=frozenset({TYPHOON.key}))
     assert all_sent.keys == ()
     assert "Nothing new from 🇯🇵 Japan since your last digest." in text(all_sent)
@@ -270,7 +280,7 @@ async def test_articles_older_than_the_window_are_left_out(
 async def test_stories_are_marked_only_when_the_catalog_has_us_outlets(
     store: Store, worker: WorkerProcess
 ) -> None:
-    store.add_articles(FESTIVAL.articles)
+    store.add_articles(SUMMIT.articles)
     with_us = await Editions(store, SOURCES, worker, clock=Clock()).current()
     assert NOT_IN_US_MEDIA in text(compose(with_us, "JP"))
     without_us = await Editions(store, SOURCES[1:], worker, clock=Clock()).current()
@@ -280,4 +290,5 @@ async def test_stories_are_marked_only_when_the_catalog_has_us_outlets(
 async def test_an_empty_store_gives_an_empty_edition(store: Store, worker: WorkerProcess) -> None:
     ed = await Editions(store, SOURCES, worker, clock=Clock()).current()
     assert ed.stories == []
-    assert "Nothing new from 🇯🇵 Japan since your last digest." in text(compose(ed, "JP"))
+    assert not ed.gathered  # no feed was ever read: the news is still being gathered
+    assert "since your last digest" not in text(compose(ed, "JP"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import httpx
@@ -19,9 +21,12 @@ from tests.feed_server import FeedServer
 FIXTURES = Path(__file__).with_name("fixtures")
 
 
+NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+
+
 class Clock:
     def __init__(self) -> None:
-        self.now = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
+        self.now = NOW
 
     def __call__(self) -> datetime:
         return self.now
@@ -36,13 +41,16 @@ def source(name: str, url: str) -> Source:
     return Source(name=name, country="JP", feed=url, language="en")
 
 
-async def run_pass(store: Store, sources: list[Source], clock: Clock, **limits: float):
+async def run_pass(store: Store, sources: list[Source], clock: Clock, *,
+                   max_bytes: int = 100_000, max_entries: int | None = None,
+                   parse_timeout: float | None = None):
     async with make_client(timeout=0.5) as client:
-        fetcher = FeedFetcher(client, concurrency=8, per_host=4,
-                              max_bytes=int(limits.get("max_bytes", 100_000)), deadline=1.0)
+        fetcher = FeedFetcher(client, concurrency=8, per_host=4, max_bytes=max_bytes,
+                              deadline=1.0)
         worker = WorkerProcess()
         ingestor = Ingestor(store, sources, fetcher, retention_days=30,
-                            interval=timedelta(minutes=30), worker=worker, clock=clock)
+                            interval=timedelta(minutes=30), worker=worker,
+                            max_entries=max_entries, parse_timeout=parse_timeout, clock=clock)
         try:
             return await ingestor.run_pass()
         finally:
@@ -166,3 +174,72 @@ def test_client_limits_redirects() -> None:
     client = make_client(timeout=1)
     assert client.max_redirects == 5
     assert isinstance(client.timeout, httpx.Timeout)
+
+
+def long_feed(count: int, *, bad_bytes: bool = False) -> bytes:
+    """An RSS feed of `count` items, newest first, ten minutes apart; with `bad_bytes`, each
+    title has a byte that is not UTF-8, which sends every entry to the slow, tolerant parser."""
+    title = "Story {} caf\xe9" if bad_bytes else "Story {}"
+    items = "".join(
+        f"<item><title>{title.format(i)}</title><link>https://news.example/{i}</link>"
+        f"<pubDate>{format_datetime(NOW - timedelta(minutes=10 * i))}</pubDate></item>"
+        for i in range(count))
+    return (f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+            f"<title>Long</title>{items}</channel></rss>").encode("latin-1")
+
+
+async def test_only_the_newest_entries_of_a_feed_are_kept(
+    feed_server: FeedServer, tmp_path: Path, clock: Clock
+) -> None:
+    body = long_feed(1000)
+    shuffled = body.replace(b"<item>", b"\n<item>").split(b"\n")  # oldest first, as some feeds
+    body = shuffled[0] + b"".join(reversed(shuffled[1:])).replace(b"</channel></rss>", b"")
+    body += b"</channel></rss>"
+    feed = source("Long", feed_server.serve("/long", body))
+    store = Store(tmp_path / "store.json")
+    report = await run_pass(store, [feed], clock, max_bytes=1_000_000, max_entries=50)
+    assert len(report.new_articles) == 50
+    assert {a.title for a in report.new_articles} == {f"Story {i}" for i in range(50)}
+
+
+async def test_a_parse_past_the_time_limit_fails_that_feed_and_the_pass_goes_on(
+    feed_server: FeedServer, tmp_path: Path, clock: Clock
+) -> None:
+    slow = source("Slow", feed_server.serve("/slow", long_feed(20_000, bad_bytes=True)))
+    good = source("Good", feed_server.serve("/good", long_feed(3)))
+    store = Store(tmp_path / "store.json")
+    # The slow feed takes seconds to parse on any machine; the limit is a tenth of that.
+    report = await run_pass(store, [slow, good], clock, max_bytes=5_000_000,
+                            parse_timeout=0.3)
+    assert (report.ok, report.failed) == (1, 1)
+    assert {a.title for a in report.new_articles} == {"Story 0", "Story 1", "Story 2"}
+    state = store.feed_state(slow.key)
+    assert state.failures == 1
+    assert state.last_error == "parse took over 0.3 s; abandoned"
+
+
+async def test_a_stop_cancels_the_fetches_and_keeps_what_finished_feeds_gave(
+    feed_server: FeedServer, tmp_path: Path, clock: Clock
+) -> None:
+    quick = source("Quick", feed_server.serve("/quick", long_feed(2)))
+    stalled = source("Stalled", feed_server.serve("/stalled", long_feed(2), stall=30.0))
+    store = Store(tmp_path / "store.json")
+    async with make_client(timeout=60) as client:
+        fetcher = FeedFetcher(client, concurrency=8, per_host=4, max_bytes=100_000,
+                              deadline=60.0)
+        worker = WorkerProcess()
+        ingestor = Ingestor(store, [quick, stalled], fetcher, retention_days=30,
+                            interval=timedelta(minutes=30), worker=worker, clock=clock)
+
+        def stop_after_the_first(done: int, total: int, feed: Source, outcome: str) -> None:
+            ingestor.stop()
+
+        try:
+            report = await asyncio.wait_for(ingestor.run_pass(stop_after_the_first), 10)
+        finally:
+            worker.close()
+    assert report.stopped
+    assert {a.title for a in report.new_articles} == {"Story 0", "Story 1"}
+    assert store.feed_state(quick.key).last_success == NOW
+    assert store.feed_state(stalled.key).last_attempt is None  # fetched again next time
+    assert len(store.articles()) == 2

@@ -114,8 +114,8 @@ def test_lead_is_the_countrys_first_article() -> None:
     assert lead_for(STORY, "FR") is None
 
 
-def test_alternatives_home_outlets_first_one_per_outlet() -> None:
-    assert alternatives(STORY, QUAKE[1]) == [QUAKE[2], QUAKE[0], BBC_QUAKE]
+def test_alternatives_other_countries_first_one_per_outlet() -> None:
+    assert alternatives(STORY, QUAKE[1]) == [QUAKE[0], BBC_QUAKE, QUAKE[2]]
     assert alternatives(STORY, BBC_QUAKE) == [QUAKE[0], QUAKE[1], QUAKE[2]]
 
 

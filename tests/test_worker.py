@@ -6,7 +6,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from digest.worker import WorkerProcess
+from digest.worker import WorkerProcess, WorkerTimeout
 
 # The worker is a spawned process: it gets functions by reference, so they live at module
 # level here, where it can import them.
@@ -58,3 +58,19 @@ async def test_a_dead_process_fails_the_call_and_is_replaced(worker: WorkerProce
     after = await worker.run(os.getpid)
     assert after not in (before, os.getpid())
     assert await worker.run(add, 2, 2) == 4
+
+
+def spin() -> None:
+    while True:
+        pass
+
+
+async def test_a_call_past_its_time_limit_stops_the_process_which_is_replaced(
+    worker: WorkerProcess,
+) -> None:
+    before = await worker.run(os.getpid)
+    with pytest.raises(WorkerTimeout):
+        await worker.run(spin, time_limit=0.2)
+    after = await worker.run(os.getpid)
+    assert after != before
+    assert await worker.run(add, 3, 3) == 6

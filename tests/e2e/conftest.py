@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from telegram.ext import Application
+from telegram.ext import Application, BaseUpdateProcessor
 
 from bot import build_application
 from digest.config import (
@@ -121,8 +121,10 @@ class RunningBot:
     def __init__(self, api: FakeBotAPI, folder: Path, feeds: FeedServer,
                  catalog_text: str = CATALOG, digest: DigestConfig | None = None,
                  translate: TranslateConfig | None = None,
-                 webapp: WebAppConfig | None = None) -> None:
+                 webapp: WebAppConfig | None = None,
+                 updates: BaseUpdateProcessor | None = None) -> None:
         self.api = api
+        self.updates = updates
         self.folder = folder
         self.clock = FakeClock()
         catalog = folder / "catalog.toml"
@@ -146,7 +148,7 @@ class RunningBot:
         store = Store(self.config.storage.path)
         sources = load_catalog(self.config.sources.catalog)
         self.application = build_application(self.config, store, sources, clock=self.clock,
-                                             check_every=CHECK_EVERY)
+                                             check_every=CHECK_EVERY, updates=self.updates)
         await self.application.initialize()
         if self.application.post_init:
             await self.application.post_init(self.application)

@@ -13,7 +13,7 @@ from digest.config import DigestConfig
 from digest.models import Chat, Delivery
 from digest.store import Store
 from handlers import delivery
-from tests.e2e.conftest import CHECK_EVERY, RunningBot
+from tests.e2e.conftest import CHECK_EVERY, RunningBot, button_labels
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, article, seed
 from tests.feed_server import FeedServer
@@ -54,16 +54,16 @@ async def test_digest_now_shows_stories_with_other_takes_and_never_repeats(
     text = reply.result["text"]
     assert text.startswith("Your news digest — Wednesday 25 November")
     assert "🇯🇵 Japan" in text
-    # The rare earths story leads with the first Japanese report, the other Japanese outlet
-    # and the Brazilian one as alternative takes (the foreign one flagged).
+    # The rare earths story leads with the first Japanese report; the Brazilian take, then
+    # the other Japanese outlet's, follow with their headlines.
     assert "1. Japan raises rare earth export quotas for allies\nJapan Daily\n" in text
     assert "Tokyo will let more rare earth metals go to partner countries." in text
-    assert "Also: Tokyo Wire · 🇧🇷 Folha" in text
+    assert (f"🇧🇷 Folha: {NEWS[2].title}\n🇯🇵 Tokyo Wire: {NEWS[1].title}\n\n2. ") in text
     assert "Typhoon <Kong-rey> nears Okinawa & closes schools" in text  # escaped, shown as is
     assert "Bundestag" not in text
     links = [e["url"] for e in reply.result["entities"] if e["type"] == "text_link"]
-    assert links[:3] == [NEWS[0].url, NEWS[1].url, NEWS[2].url]
-    assert reply.params["link_preview_options"] == {"is_disabled": True}
+    assert links[:3] == [NEWS[0].url, NEWS[2].url, NEWS[1].url]
+    assert reply.params["link_preview_options"] == {"is_disabled": True}  # no picture
 
     again = await news_bot.say(CHAT, "/digest")
     assert "Nothing new from 🇯🇵 Japan since your last digest." in again.result["text"]
@@ -260,13 +260,22 @@ async def test_a_digest_cut_short_by_a_crash_goes_on_where_it_stopped(
     seed(running.config.storage.path, NEWS, [Chat(CHAT, countries=("JP",))])
     store = Store(running.config.storage.path)
     store.save_delivery(Delivery(CHAT, "2026-11-25", ("<b>one</b>", "<b>two</b>",
-                                                      "<b>three</b>"), ("story-key",), 1))
+                                                      "<b>three</b>"), ("story-key",), 1,
+                                 preview=NEWS[0].url, more=("JP",)))
     store.close()
     await running.start()
     try:
         await delivered(running)
         await settle(bot_api)
         assert bot_api.sent_texts(CHAT) == ["two", "three"]  # not "one" again, nor a new one
+        # Sent as the digest would have been: silently after the first, no preview (the
+        # first message had it), the "More from" buttons under the last.
+        two, three = bot_api.sent_messages(CHAT)
+        assert two.params["disable_notification"] is True
+        assert three.params["disable_notification"] is True
+        assert two.params["link_preview_options"] == {"is_disabled": True}
+        assert button_labels(three.result) == ["More from 🇯🇵 Japan"]
+        assert button_labels(two.result) == []
         assert running.store.chat(CHAT).last_digest == "2026-11-25"
         assert running.store.sent_keys(CHAT) == {"story-key"}
         assert running.store.deliveries() == {}

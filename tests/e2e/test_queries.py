@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from handlers.queries import INLINE_PAGE
 from tests.e2e.conftest import RunningBot, button_labels
@@ -13,6 +16,23 @@ from tests.feed_server import FeedServer
 CHAT = 6006
 FOLHA, TOKYO_WIRE, JAPAN_DAILY = NEWS[2], NEWS[1], NEWS[0]
 TYPHOON = NEWS[3]
+# Two more rare earth stories, older than the one on quotas, each an event of its own.
+MINE = article("Brazil opens its first rare earth mine in Goias", "Folha", "BR", 6,
+               "The mine in Goias will dig ore for magnets from 2027, the company said.")
+RECYCLING = article("Bavarian plant starts recycling rare earth magnets", "Tagesschau", "DE", 8,
+                    "Old motors from scrapyards feed the new recycling line near Munich.")
+
+
+@pytest.fixture
+async def news_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
+                   ) -> AsyncIterator[RunningBot]:
+    """The bot with the common news and the two other rare earth stories."""
+    running = RunningBot(bot_api, tmp_path, feed_server)
+    running.clock.now = NOON
+    seed(running.config.storage.path, [*NEWS, MINE, RECYCLING])
+    await running.start()
+    yield running
+    await running.stop()
 
 
 def headline(text: str) -> str:
@@ -25,12 +45,24 @@ async def test_latest_gives_the_newest_relevant_story_not_the_newest_story(
 ) -> None:
     reply = await news_bot.say(CHAT, "/latest rare earths")
     text = reply.result["text"]
-    # The typhoon story is newer but not about rare earths.
-    assert text.startswith("🔎 Latest on rare earths · 1 of 3")
+    # The typhoon story is newer but not about rare earths; the quota story's three reports
+    # are one story, led by its newest one, the others as its takes.
+    assert text.startswith("🔎 Latest on rare earths · 1 of 3 stories")
     assert headline(text) == FOLHA.title
     assert "🇧🇷 Folha · 3 h ago" in text
-    assert "Also: 🇯🇵 Japan Daily · 🇯🇵 Tokyo Wire" in text
+    assert f"🇯🇵 Japan Daily: {JAPAN_DAILY.title}\n🇯🇵 Tokyo Wire: {TOKYO_WIRE.title}" in text
     assert button_labels(reply.result) == ["More ›"]
+
+
+async def test_paging_gives_a_different_story_on_every_page(news_bot: RunningBot) -> None:
+    reply = await news_bot.say(CHAT, "/latest rare earths")
+    pages = [headline(reply.result["text"])]
+    for position in (2, 3):
+        edit = await news_bot.tap(CHAT, reply.result["message_id"], "More ›")
+        assert f"· {position} of 3 stories" in edit.result["text"]
+        pages.append(headline(edit.result["text"]))
+    assert pages == [FOLHA.title, MINE.title, RECYCLING.title]
+    assert button_labels(news_bot.api.message(CHAT, reply.result["message_id"])) == ["‹ Newer"]
 
 
 async def test_a_plain_question_is_answered_like_latest(news_bot: RunningBot) -> None:
@@ -41,19 +73,19 @@ async def test_a_plain_question_is_answered_like_latest(news_bot: RunningBot) ->
 async def test_in_country_filters_and_more_pages_through_older_stories(
     news_bot: RunningBot,
 ) -> None:
-    reply = await news_bot.say(CHAT, "/latest rare earths in Japan")
+    reply = await news_bot.say(CHAT, "/latest rare earths in Brazil")
     text = reply.result["text"]
-    assert text.startswith("🔎 Latest on rare earths in 🇯🇵 Japan · 1 of 2")
-    assert headline(text) == TOKYO_WIRE.title
+    assert text.startswith("🔎 Latest on rare earths in 🇧🇷 Brazil · 1 of 2 stories")
+    assert headline(text) == FOLHA.title
 
     edit = await news_bot.tap(CHAT, reply.result["message_id"], "More ›")
     assert edit.method == "editMessageText"
-    assert headline(edit.result["text"]) == JAPAN_DAILY.title
-    assert "2 of 2" in edit.result["text"]
+    assert headline(edit.result["text"]) == MINE.title
+    assert "2 of 2 stories" in edit.result["text"]
     assert button_labels(edit.result) == ["‹ Newer"]
 
     back = await news_bot.tap(CHAT, reply.result["message_id"], "‹ Newer")
-    assert headline(back.result["text"]) == TOKYO_WIRE.title
+    assert headline(back.result["text"]) == FOLHA.title
 
 
 async def test_latest_from_a_country_gives_its_newest_story(news_bot: RunningBot) -> None:
@@ -94,7 +126,8 @@ async def test_inline_query_lists_matching_stories(news_bot: RunningBot) -> None
     call = await news_bot.api.wait_for_async("answerInlineQuery")
     assert call.ok
     results = call.params["results"]
-    assert [r["title"] for r in results] == [FOLHA.title, TOKYO_WIRE.title, JAPAN_DAILY.title]
+    assert [r["title"] for r in results] == [FOLHA.title, TOKYO_WIRE.title, JAPAN_DAILY.title,
+                                             MINE.title, RECYCLING.title]
     assert results[0]["description"].startswith("🇧🇷 Folha · ")
     posted = results[0]["input_message_content"]
     assert posted["parse_mode"] == "HTML"

@@ -79,6 +79,8 @@ def test_webhook_mode_registers_and_answers_posted_updates(
 def test_bot_process_serves_and_stops_on_sigterm(
     bot_api: FakeBotAPI, feed_server: FeedServer, tmp_path: Path
 ) -> None:
+    for path in ("/jp.xml", "/jp2.xml", "/br.xml", "/de.xml"):  # read by the pass at start
+        feed_server.serve(path, b'<rss version="2.0"><channel><title>News</title></channel></rss>')
     config = write_config(tmp_path, bot_api, feed_server)
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "bot.py"), "--config", str(config), "run"],

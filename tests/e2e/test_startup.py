@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.conftest import TOKEN
 from tests.e2e.fake_bot_api import FakeBotAPI
-from tests.e2e.test_run_process import ROOT, free_port
+from tests.e2e.test_run_process import ROOT
 
 SECRET = TOKEN.split(":")[1]
 
@@ -58,15 +58,6 @@ def test_a_wrong_base_url_names_the_url(bot_api: FakeBotAPI, tmp_path: Path) -> 
     assert done.returncode == 2
     line = assert_one_line_without_token(done)
     assert f"telegram.base_url ({wrong}) is not a Bot API server" in line
-
-
-def test_an_unreachable_bot_api_names_the_url_and_the_network_error(tmp_path: Path) -> None:
-    closed = f"http://127.0.0.1:{free_port()}/bot"  # nothing listens there
-    done = bot_py("--config", str(config_file(tmp_path, closed)), cwd=tmp_path)
-    assert done.returncode == 1
-    line = assert_one_line_without_token(done)
-    assert line.startswith(f"error: cannot reach the Bot API at {closed} (")
-    assert "ConnectError" in line
 
 
 @pytest.mark.parametrize("token", ["123456", "123456:short", "bot123456:" + "x" * 35,
