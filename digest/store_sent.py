@@ -146,8 +146,8 @@ class SentLog:
                 raw = path.read_bytes()
             except FileNotFoundError:
                 continue
-            kept = [line for line in raw.splitlines(keepends=True)
-                    if (entry := _decode(day, line)) is None or entry.chat_id != chat_id]
+            own = f"[{chat_id},".encode()  # how `_encode` starts the chat's lines
+            kept = [line for line in raw.splitlines(keepends=True) if not line.startswith(own)]
             self._close(day)
             atomic_write(path, b"".join(kept).decode("utf-8"))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.context import NewsContext
@@ -25,7 +27,9 @@ async def forget_button(update: Update, context: NewsContext) -> None:
     query = update.callback_query
     await query.answer()
     if query.data == "forget:yes":
-        context.bot_data.store.delete_chat(update.effective_chat.id)
+        # Off the event loop: the chat's lines leave the logs of what was sent, files that
+        # hold every chat's digests of a day.
+        await asyncio.to_thread(context.bot_data.store.delete_chat, update.effective_chat.id)
         await query.edit_message_text("Done: I have forgotten everything about this chat. "
                                       "Send /start to begin again.")
     else:

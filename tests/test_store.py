@@ -499,3 +499,20 @@ def test_damaged_records_are_left_out_and_kept(
     assert store.delete_chat(1)  # /forget still removes it
     assert "2" not in json.loads(shard.read_text())["chats"]
     store.close()
+
+
+def test_forgetting_a_chat_removes_its_lines_from_the_sent_logs(path: Path) -> None:
+    store = Store(path)
+    for chat_id in (1, 12, 2):
+        store.update_chat(chat_id, countries=("JP",))
+        store.record_digest(chat_id, [f"story-{chat_id}"], NOW, local_date="2026-11-25")
+    store.record_digest(1, ["older"], NOW - timedelta(days=1))
+    assert store.delete_chat(1)
+    assert sent_log(store, "2026-11-25") == [[12, "2026-11-25", ["story-12"]],
+                                             [2, "2026-11-25", ["story-2"]]]
+    assert sent_log(store, "2026-11-24") == []
+    store.record_digest(2, ["later"], NOW)  # the day's log is appended to again
+    store.close()
+    reopened = Store(path)
+    assert reopened.sent_keys(2) == {"story-2", "later"}
+    assert reopened.sent_keys(1) == frozenset()
