@@ -130,11 +130,11 @@ class Courier:
                 if not self._running():
                     return False  # shutting down: it stays due and goes out after the restart
                 if local_date is None:
-                    digest = compose()
+                    digest = await asyncio.to_thread(compose)  # off the event loop
                     return await self._send(bot, _delivery(chat_id, "", digest), durable=False)
                 pending = self._store.delivery(chat_id)
                 if pending is None or pending.local_date != local_date:
-                    pending = _delivery(chat_id, local_date, compose())
+                    pending = _delivery(chat_id, local_date, await asyncio.to_thread(compose))
                     await asyncio.to_thread(self._store.save_delivery, pending)
                 return await self._send(bot, pending, durable=True)
         finally:
