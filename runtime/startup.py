@@ -12,6 +12,7 @@ print and the exit code. No line here ever contains the token.
 from __future__ import annotations
 
 import errno
+import gc
 import os
 import re
 import stat
@@ -88,6 +89,10 @@ def open_store(config: Config, *, read_only: bool = False, repair: bool = False)
             store.close()
             raise unusable(f"cannot write in {folder} ({os.strerror(errno.EACCES)} "
                            "or a read-only file system)")
+    # What the store loaded lives as long as the process: out of the cyclic collector's
+    # full passes, which otherwise walk it all (0.1-0.2 s at 100,000 chats, a stall of
+    # the event loop each time).
+    gc.freeze()
     return store
 
 
