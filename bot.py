@@ -36,6 +36,7 @@ from handlers.context import BotData, context_types
 from handlers.delivery import Courier
 from handlers.errors import configure_logging, guard_token
 from handlers.ratelimit import ChatRateLimiter
+from handlers.replies import MESSAGE_DEFAULTS
 from handlers.scheduling import schedule_jobs
 from runtime import startup
 from runtime.lifecycle import Webhook
@@ -106,6 +107,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         .token(config.token)
         .base_url(config.telegram.base_url)
         .context_types(context_types(data))
+        .defaults(MESSAGE_DEFAULTS)
         .rate_limiter(ChatRateLimiter(max_retries=3))
         .concurrent_updates(updates or PerChatUpdateProcessor())
         .post_init(post_init)

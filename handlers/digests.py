@@ -7,7 +7,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from telegram import Update
-from telegram.constants import ParseMode
 
 from digest.countries import by_code
 from digest.editions import Digest, Edition
@@ -74,6 +73,6 @@ async def more_button(update: Update, context: NewsContext) -> None:
         return
     await button.answer()
     await button.edit_message_text(
-        more.chunks[0], parse_mode=ParseMode.HTML,
+        more.chunks[0],
         link_preview_options=lead_preview(more.preview), reply_markup=button.message.reply_markup)
     await asyncio.to_thread(data.store.record_digest, chat_id, more.keys, data.clock())

@@ -20,7 +20,6 @@ from telegram import (
     LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ParseMode
 
 from digest.compose import render_story
 from digest.countries import by_code
@@ -29,7 +28,7 @@ from digest.search import Query, parse_query
 from digest.summarize import summarize
 from digest.text import shorten
 from handlers.context import NewsContext
-from handlers.delivery import NO_PREVIEW, lead_preview
+from handlers.delivery import lead_preview
 from handlers.replies import STILL_GATHERING, clip, esc
 
 PAGES = 20  # matching stories one answer can page through
@@ -68,13 +67,12 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
             await update.effective_message.reply_text(STILL_GATHERING)
             return
         await update.effective_message.reply_text(
-            no_match_text(query), parse_mode=ParseMode.HTML,
-            reply_markup=trending_keyboard(context))
+            no_match_text(query), reply_markup=trending_keyboard(context))
         return
     chat_id = update.effective_chat.id
     message = await update.effective_message.reply_text(
         await answer_text(context, query, found, 0, context.bot_data.zone(chat_id)),
-        parse_mode=ParseMode.HTML, link_preview_options=picture(found[0]),
+        link_preview_options=picture(found[0]),
         reply_markup=pager(0, len(found)))
     remember(context, message.message_id, query)
 
@@ -90,12 +88,12 @@ async def page_button(update: Update, context: NewsContext) -> None:
     found = await stories(context, query)
     position = min(_position(button.data), len(found) - 1)
     if position < 0:
-        await button.edit_message_text(no_match_text(query), parse_mode=ParseMode.HTML)
+        await button.edit_message_text(no_match_text(query))
         return
     await button.edit_message_text(
         await answer_text(context, query, found, position,
                           context.bot_data.zone(update.effective_chat.id)),
-        parse_mode=ParseMode.HTML, link_preview_options=picture(found[position]),
+        link_preview_options=picture(found[position]),
         reply_markup=pager(position, len(found)))
 
 
@@ -124,15 +122,15 @@ async def inline_query(update: Update, context: NewsContext) -> None:
             description=f"{_flag(article)}{article.source} · {summarize(article, 200)}",
             url=article.url,
             input_message_content=InputTextMessageContent(
-                render_story(edition.item(article), tz=zone, country=""),
-                parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW),
+                render_story(edition.item(article), tz=zone, country="")),
         )
         for article in page
     ]
     more = len(found) > offset + INLINE_PAGE
-    # Personal: the posted story shows times in the asking user's zone.
+    # Personal: the posted story shows times in the asking user's zone. No next offset is
+    # None, not "": with Defaults set, PTB 22 sends an empty string parameter as [].
     await inline.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True,
-                        next_offset=str(offset + INLINE_PAGE) if more else "")
+                        next_offset=str(offset + INLINE_PAGE) if more else None)
 
 
 async def stories(context: NewsContext, query: Query) -> list[Article]:
