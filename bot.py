@@ -32,6 +32,7 @@ from digest.translate import DailyBudget, make_translator
 from digest.translations import Translations
 from digest.worker import WorkerProcess
 from handlers import bot_commands, register
+from handlers.buttons import KEPT_KEYBOARDS
 from handlers.context import BotData, context_types
 from handlers.delivery import Courier
 from handlers.errors import configure_logging, guard_token
@@ -108,6 +109,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         .base_url(config.telegram.base_url)
         .context_types(context_types(data))
         .defaults(MESSAGE_DEFAULTS)
+        .arbitrary_callback_data(KEPT_KEYBOARDS)
         .rate_limiter(ChatRateLimiter(max_retries=3))
         .concurrent_updates(updates or PerChatUpdateProcessor())
         .post_init(post_init)

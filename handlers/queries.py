@@ -4,12 +4,13 @@ An answer is one story, shown as in a digest (with how long ago it was published
 in the chat's zone, and its picture as a preview when it has one), and buttons to
 page to older matching stories in the same message. A page is a story, not an
 article: each leads with the story's newest matching article, its takes under it.
-The query behind those buttons is kept in the chat's memory only: after
-a restart, or after many newer questions, an old button says to ask again.
+Those buttons carry the query itself (`Page`), kept by PTB's button cache in memory
+only: after a restart, or after many newer keyboards, an old button says to ask again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import tzinfo
 
 from telegram import (
@@ -29,7 +30,7 @@ from digest.summarize import summarize
 from digest.text import shorten
 from handlers.context import NewsContext
 from handlers.delivery import lead_preview
-from handlers.replies import STILL_GATHERING, clip, esc
+from handlers.replies import STILL_GATHERING, button_data, clip, esc
 
 PAGES = 20  # matching stories one answer can page through
 # Articles searched for those stories: a big story has many matching reports.
@@ -37,13 +38,19 @@ SEARCHED = 200
 INLINE_PAGE = 20  # inline results per answer (Telegram allows 50)
 TITLE_LIMIT = 120  # inline result titles: a line or two in the list
 INLINE_CACHE_SECONDS = 60  # news moves; Telegram may serve the same answer for this long
-KEPT_QUERIES = 20  # per chat: the answers whose buttons still work
 TRENDING = 5
 HOW_TO_ASK = (
     "Ask me about a topic: /latest rare earths, /latest tariffs in Japan, or just write "
     "“news about the Taiwan Strait”. A country's newest story: /latest from Japan."
 )
-EXPIRED = "This answer is too old to page through; please ask again."
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A ‹ Newer / More › button: the question, and which of its stories to show."""
+
+    query: Query
+    position: int
 
 
 async def latest_command(update: Update, context: NewsContext) -> None:
@@ -70,23 +77,20 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
             no_match_text(query), reply_markup=trending_keyboard(context))
         return
     chat_id = update.effective_chat.id
-    message = await update.effective_message.reply_text(
+    await update.effective_message.reply_text(
         await answer_text(context, query, found, 0, context.bot_data.zone(chat_id)),
         link_preview_options=picture(found[0]),
-        reply_markup=pager(0, len(found)))
-    remember(context, message.message_id, query)
+        reply_markup=pager(query, 0, len(found)))
 
 
 async def page_button(update: Update, context: NewsContext) -> None:
     """‹ Newer / More ›: the answer's message shows another matching story."""
     button = update.callback_query
-    query = context.chat_data.get("queries", {}).get(button.message.message_id)
-    if query is None:
-        await button.answer(EXPIRED, show_alert=True)
-        return
+    page: Page = button.data  # type: ignore[assignment]  # the handler's pattern
+    query = page.query
     await button.answer()
     found = await stories(context, query)
-    position = min(_position(button.data), len(found) - 1)
+    position = min(page.position, len(found) - 1)
     if position < 0:
         await button.edit_message_text(no_match_text(query))
         return
@@ -94,13 +98,13 @@ async def page_button(update: Update, context: NewsContext) -> None:
         await answer_text(context, query, found, position,
                           context.bot_data.zone(update.effective_chat.id)),
         link_preview_options=picture(found[position]),
-        reply_markup=pager(position, len(found)))
+        reply_markup=pager(query, position, len(found)))
 
 
 async def topic_button(update: Update, context: NewsContext) -> None:
     """A trending-topic button under a "nothing found" answer asks about that topic."""
     await update.callback_query.answer()
-    await answer(update, context, str(update.callback_query.data).removeprefix("topic:"))
+    await answer(update, context, button_data(update.callback_query).removeprefix("topic:"))
 
 
 async def inline_query(update: Update, context: NewsContext) -> None:
@@ -178,25 +182,13 @@ def trending_keyboard(context: NewsContext) -> InlineKeyboardMarkup | None:
         [[InlineKeyboardButton(t, callback_data=f"topic:{t}")] for t in topics])
 
 
-def pager(position: int, total: int) -> InlineKeyboardMarkup | None:
+def pager(query: Query, position: int, total: int) -> InlineKeyboardMarkup | None:
     buttons = []
     if position > 0:
-        buttons.append(InlineKeyboardButton("‹ Newer", callback_data=f"page:{position - 1}"))
+        buttons.append(InlineKeyboardButton("‹ Newer", callback_data=Page(query, position - 1)))
     if position + 1 < total:
-        buttons.append(InlineKeyboardButton("More ›", callback_data=f"page:{position + 1}"))
+        buttons.append(InlineKeyboardButton("More ›", callback_data=Page(query, position + 1)))
     return InlineKeyboardMarkup([buttons]) if buttons else None
-
-
-def remember(context: NewsContext, message_id: int, query: Query) -> None:
-    queries: dict[int, Query] = context.chat_data.setdefault("queries", {})
-    queries[message_id] = query
-    while len(queries) > KEPT_QUERIES:
-        del queries[next(iter(queries))]  # the oldest answer's buttons stop working
-
-
-def _position(data: object) -> int:
-    text = str(data).removeprefix("page:")
-    return int(text) if text.isdigit() else 0
 
 
 def _flag(article: Article) -> str:

@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from digest.schedule import parse_time_of_day, zone_of
 from digest.timezones import ZoneAnswer, is_zone_name, resolve_timezone
 from handlers.context import NewsContext
-from handlers.replies import clip, esc
+from handlers.replies import button_data, clip, esc
 from handlers.subscriptions import current_chat
 
 
@@ -65,7 +65,7 @@ async def timezone_command(update: Update, context: NewsContext) -> None:
 async def timezone_button(update: Update, context: NewsContext) -> None:
     """A zone button of /timezone: set it and show the digest time in it."""
     query = update.callback_query
-    zone = (query.data or "").removeprefix("tz:")
+    zone = button_data(query).removeprefix("tz:")
     if not is_zone_name(zone):
         await query.answer("That time zone is unknown.")
         return

@@ -16,7 +16,7 @@ from digest.models import Chat
 from digest.subscriptions import Change, Coverage, subscribe, subscribed, toggle, unsubscribe
 from handlers.context import NewsContext
 from handlers.globe import with_globe
-from handlers.replies import clip, country_list, esc
+from handlers.replies import button_data, clip, country_list, esc
 
 PAGE_SIZE = 10
 MAX_SUGGESTIONS = 9
@@ -193,7 +193,7 @@ async def picker_button(update: Update, context: NewsContext) -> None:
     query = update.callback_query
     data = context.bot_data
     chat = current_chat(context, update.effective_chat.id)
-    kind, *args = (query.data or "").split(":")
+    kind, *args = button_data(query).split(":")
     await query.answer()
     if kind == "done":
         await _edit(query, settings_text(chat, context), None)
@@ -214,7 +214,7 @@ async def suggestion_button(update: Update, context: NewsContext) -> None:
     """A "did you mean" button: subscribe to that country."""
     query = update.callback_query
     data = context.bot_data
-    code = (query.data or "").removeprefix("add:")
+    code = button_data(query).removeprefix("add:")
     country = by_code(code)
     if country is None or not data.coverage.covers(country):
         await query.answer("That country is not covered.")

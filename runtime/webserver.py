@@ -146,7 +146,9 @@ def _webhook_route(application: Application, url: str, secret: str) -> Route:
         if secret and not hmac.compare_digest(given.encode(), secret.encode()):
             raise HTTPException(403, "wrong secret token")
         body = await read_json(request, MAX_UPDATE_BODY)
-        await application.update_queue.put(Update.de_json(body, application.bot))
+        update = Update.de_json(body, application.bot)
+        application.bot.insert_callback_data(update)  # button data PTB keeps, as polling does
+        await application.update_queue.put(update)
         return Response(status_code=200)
 
     return Route(urlsplit(url).path or "/", receive, methods=["POST"])
