@@ -32,10 +32,12 @@ from digest.translate import DailyBudget, make_translator
 from digest.translations import Translations
 from digest.worker import WorkerProcess
 from handlers import bot_commands, register
+from handlers.buttons import KEPT_KEYBOARDS
 from handlers.context import BotData, context_types
 from handlers.delivery import Courier
 from handlers.errors import configure_logging, guard_token
 from handlers.ratelimit import ChatRateLimiter
+from handlers.replies import MESSAGE_DEFAULTS
 from handlers.scheduling import schedule_jobs
 from runtime import startup
 from runtime.lifecycle import Webhook
@@ -106,6 +108,8 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         .token(config.token)
         .base_url(config.telegram.base_url)
         .context_types(context_types(data))
+        .defaults(MESSAGE_DEFAULTS)
+        .arbitrary_callback_data(KEPT_KEYBOARDS)
         .rate_limiter(ChatRateLimiter(max_retries=3))
         .concurrent_updates(updates or PerChatUpdateProcessor())
         .post_init(post_init)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ParseMode
 
 from digest.countries import by_code
 from digest.stats import collect_stats
@@ -45,7 +44,7 @@ async def stats_command(update: Update, context: NewsContext) -> None:
     ]
     if data.digest_queue is not None:
         lines.append(f"Digest queue: {data.digest_queue.backlog(data.clock()).summary()}")
-    await update.effective_message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text("\n".join(lines))
 
 
 def _flag(code: str) -> str:

@@ -37,7 +37,6 @@ from collections.abc import Callable, Container
 from dataclasses import replace
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from digest.countries import by_code
@@ -60,7 +59,9 @@ def lead_preview(url: str) -> LinkPreviewOptions:
     """The story's own link as a large preview above the text; none without a link."""
     if not url:
         return NO_PREVIEW
-    return LinkPreviewOptions(url=url, prefer_large_media=True, show_above_text=True)
+    # is_disabled=None, not left out: PTB would fill it in from the bot-wide default (off).
+    return LinkPreviewOptions(is_disabled=None, url=url, prefer_large_media=True,
+                              show_above_text=True)
 
 
 def more_keyboard(countries: tuple[str, ...]) -> InlineKeyboardMarkup | None:
@@ -177,7 +178,7 @@ class Courier:
         for attempt in range(NETWORK_RETRIES + 1):
             try:
                 await bot.send_message(
-                    pending.chat_id, pending.chunks[index], parse_mode=ParseMode.HTML,
+                    pending.chat_id, pending.chunks[index],
                     link_preview_options=lead_preview(pending.preview if index == 0 else ""),
                     disable_notification=index > 0,
                     reply_markup=more_keyboard(pending.more) if last else None)

@@ -7,6 +7,7 @@ import asyncio
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from handlers.context import NewsContext
+from handlers.replies import button_data
 
 CONFIRM = InlineKeyboardMarkup([[
     InlineKeyboardButton("Yes, forget this chat", callback_data="forget:yes"),
@@ -26,7 +27,7 @@ async def forget_button(update: Update, context: NewsContext) -> None:
     """The answer to the /forget confirmation."""
     query = update.callback_query
     await query.answer()
-    if query.data == "forget:yes":
+    if button_data(query) == "forget:yes":
         # Off the event loop: the chat's lines leave the logs of what was sent, files that
         # hold every chat's digests of a day.
         await asyncio.to_thread(context.bot_data.store.delete_chat, update.effective_chat.id)
