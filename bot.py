@@ -91,7 +91,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
                 target=config.translate.target, batch_size=config.translate.batch_size)
         data.index = await asyncio.to_thread(SearchIndex.of, store.articles())
         await application.bot.set_my_commands(bot_commands(globe=bool(config.webapp.url)))
-        schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
+        await schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
                       check_every)
         web = await start_web_server(application, data)
 

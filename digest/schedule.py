@@ -99,6 +99,10 @@ class DueIndex:
         self._slot_of: dict[int, Slot] = {}
         self._read: dict[Slot, date] = {}  # slot -> local date whose members were read
         self._changed: set[int] = set()
+        self.file_all(chats)
+
+    def file_all(self, chats: Iterable[Chat]) -> None:
+        """File chats as they are now (at start; in a thread before the first check)."""
         for chat in chats:
             self._file(chat.chat_id, chat)
 
