@@ -20,17 +20,17 @@ from telegram.request import BaseRequest
 from console import run_console
 from digest.config import Config, ConfigError, load_config
 from digest.editions import Editions
-from digest.feeds import FeedFetcher, make_client
-from digest.health import feed_health, format_health, too_many_failing
-from digest.ingest import Clock, Ingestor, utc_now
+from digest.ingestion.fetch import FeedFetcher, make_client
+from digest.ingestion.health import feed_health, format_health, too_many_failing
+from digest.ingestion.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
 from digest.search import SearchIndex
-from digest.sources import load_catalog
+from digest.ingestion.sources import load_catalog
 from digest.store import Store, StoreError
 from digest.subscriptions import Coverage
 from digest.translate import DailyBudget, make_translator
 from digest.translations import Translations
-from digest.worker import WorkerProcess
+from digest.ingestion.worker import WorkerProcess
 from handlers import bot_commands, register
 from handlers.context import BotData, context_types
 from handlers.delivery import Courier

@@ -6,7 +6,7 @@ spins in headless Chromium, and how fast the API answers with the full catalog.
 The bot's web server (Starlette on uvicorn, runtime/webserver.py) serves the app and its
 API on a local port from a temporary store holding N synthetic news articles (15,000 by
 default, over 48 hours, clustered into an edition as an ingestion pass would) and the
-built-in catalog (digest/sources.toml). Debian's Chromium, driven by Playwright, opens
+built-in catalog (digest/ingestion/sources.toml). Debian's Chromium, driven by Playwright, opens
 the page with signed launch data.
 
 Reported (targets from the issue):
@@ -46,10 +46,10 @@ from benchmarks import synthetic
 from digest.config import Config, TelegramConfig, WebAppConfig
 from digest.editions import Editions
 from digest.search import SearchIndex
-from digest.sources import load_catalog
+from digest.ingestion.sources import load_catalog
 from digest.store import Store
 from digest.subscriptions import Coverage
-from digest.worker import WorkerProcess
+from digest.ingestion.worker import WorkerProcess
 from handlers.context import BotData
 from handlers.delivery import Courier
 from runtime.webserver import WebServer

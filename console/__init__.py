@@ -28,7 +28,7 @@ from telegram.ext import Application
 from console.api import USER, ConsoleBotAPI
 from console.samples import SAMPLES, SampleServer
 from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig, WebAppConfig
-from digest.sources import load_catalog
+from digest.ingestion.sources import load_catalog
 from digest.store import Store
 from handlers.scheduling import refresh
 from webapp.auth import WebAppUser, launch_fragment, sign_init_data

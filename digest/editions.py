@@ -28,7 +28,7 @@ from digest.compose import (
     section,
     story_block,
 )
-from digest.ingest import Clock
+from digest.ingestion.ingest import Clock
 from digest.models import Article, Source
 from digest.store import Store
 from digest.stories import (
@@ -42,7 +42,7 @@ from digest.stories import (
     rank,
     stories_of,
 )
-from digest.worker import WorkerProcess
+from digest.ingestion.worker import WorkerProcess
 
 # The product promises the stories other media overlook; with outlets of this country in
 # the catalog, a story none of them covered is marked in other countries' sections.

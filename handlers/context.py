@@ -15,7 +15,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from digest.config import Config
 from digest.editions import Editions
-from digest.ingest import Clock, Ingestor, utc_now
+from digest.ingestion.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
 from digest.schedule import zone_of
 from digest.search import SearchIndex

@@ -42,7 +42,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from digest.countries import by_code
 from digest.editions import Digest
-from digest.ingest import Clock
+from digest.ingestion.ingest import Clock
 from digest.models import Delivery
 from digest.store import Store
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from telegram.ext import Application
 
-from digest.ingest import IngestReport
+from digest.ingestion.ingest import IngestReport
 from digest.schedule import due_chats
 from digest.search import SearchIndex
 from handlers.context import BotData, NewsContext

@@ -14,7 +14,7 @@ from digest.editions import Digest, Edition, Editions
 from digest.models import Article, Source
 from digest.store import Store
 from digest.stories import WINDOW, Story
-from digest.worker import WorkerProcess
+from digest.ingestion.worker import WorkerProcess
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 WHEN = NOW.astimezone(ZoneInfo("Asia/Tokyo"))

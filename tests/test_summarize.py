@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from digest.models import Article
-from digest.parse import MAX_SUMMARY
+from digest.ingestion.parse import MAX_SUMMARY
 from digest.summarize import sentences, summarize
 from tests.conftest import shared_data
 

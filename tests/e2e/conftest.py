@@ -21,7 +21,7 @@ from digest.config import (
     TranslateConfig,
     WebAppConfig,
 )
-from digest.sources import load_catalog
+from digest.ingestion.sources import load_catalog
 from digest.store import Store
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, seed

@@ -6,7 +6,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from digest.worker import WorkerProcess, WorkerTimeout
+from digest.ingestion.worker import WorkerProcess, WorkerTimeout
 
 # The worker is a spawned process: it gets functions by reference, so they live at module
 # level here, where it can import them.

@@ -1,6 +1,6 @@
 """The source catalog: which outlets' feeds are read, for which country.
 
-The built-in catalog is `digest/sources.toml`; `[sources] catalog` may name
+The built-in catalog is `digest/ingestion/sources.toml`; `[sources] catalog` may name
 another TOML file of `[[source]]` tables with the same keys.
 """
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from digest.store import Store
 from tests.feed_server import FeedServer
-from tests.test_ingest import Clock, run_pass, source
+from tests.ingestion.test_ingest import Clock, run_pass, source
 
 # A New York Times category feed puts <atom:link rel="standout"> before <link>; .NET's
 # SyndicationFeed writes <a10:link>; podcast tools write an Atom-style <link href> in RSS.

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digest.language import MAX_TEXT, detect_language
+from digest.ingestion.language import MAX_TEXT, detect_language
 from digest.models import Source
-from digest.parse import parse_feed
+from digest.ingestion.parse import parse_feed
 from tests.conftest import shared_data
 
 

@@ -10,15 +10,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from digest.feeds import FeedFetcher, make_client
-from digest.ingest import Ingestor, next_attempt
+from digest.ingestion.fetch import FeedFetcher, make_client
+from digest.ingestion.ingest import Ingestor, next_attempt
 from digest.models import FeedState, Source
 from digest.store import Store
-from digest.worker import WorkerProcess
+from digest.ingestion.worker import WorkerProcess
 from tests.conftest import shared_data
 from tests.feed_server import FeedServer
 
-FIXTURES = Path(__file__).with_name("fixtures")
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)

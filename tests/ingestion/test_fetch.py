@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.feeds import FeedFetcher, Fetched, FetchError, make_client
+from digest.ingestion.fetch import FeedFetcher, Fetched, FetchError, make_client
 from digest.models import FeedState
 from tests.feed_server import FeedServer
 

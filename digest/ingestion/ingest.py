@@ -1,7 +1,7 @@
 """One ingestion pass: fetch every due feed, parse off the event loop, store once.
 
 The pass is built so that it never stalls the chat running on the same loop:
-HTTP is async, parsing (CPU work) runs in a worker process (see digest.worker),
+HTTP is async, parsing (CPU work) runs in a worker process (see digest.ingestion.worker),
 and the articles of the whole pass are written in one batch from a thread.
 Feed state is saved after the articles, so a crash in between only means a feed is fetched again
 (its articles then deduplicate), never that articles are lost.
@@ -16,11 +16,11 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from digest.feeds import FeedFetcher, Fetched, FetchError, NotModified
+from digest.ingestion.fetch import FeedFetcher, Fetched, FetchError, NotModified
 from digest.models import Article, FeedState, Source
-from digest.parse import NotAFeed, parse_feed
+from digest.ingestion.parse import NotAFeed, parse_feed
 from digest.store import Store
-from digest.worker import WorkerProcess, WorkerTimeout
+from digest.ingestion.worker import WorkerProcess, WorkerTimeout
 
 MAX_BACKOFF = timedelta(hours=24)
 MAX_ERROR_LENGTH = 120

@@ -1,4 +1,4 @@
-"""The source catalog: the built-in `digest/sources.toml` and custom catalogs via `load_catalog`."""
+"""The source catalog: the built-in `digest/ingestion/sources.toml` and custom catalogs via `load_catalog`."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ import pytest
 
 from digest.config import ConfigError
 from digest.models import Source
-from digest.sources import BUILT_IN_CATALOG, load_catalog
+from digest.ingestion.sources import BUILT_IN_CATALOG, load_catalog
 
 # The snapshot of the public feed catalogs the built-in feeds were copied from.
-FEED_CATALOGS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "feed-catalogs"
+FEED_CATALOGS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "feed-catalogs"
 
 BARE_DOMAIN = re.compile(r"^(www\.)?[a-z0-9-]+(\.[a-z0-9-]+)+/?$", re.IGNORECASE)
 COUNTRY_HEADING = re.compile(r"^# --- (.+) ---$", re.MULTILINE)

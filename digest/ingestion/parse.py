@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import fastfeedparser
 import feedparser
 
-from digest.language import detect_language
+from digest.ingestion.language import detect_language
 from digest.models import Article, Source
 from digest.text import plain_text, shorten, strip_boilerplate
 

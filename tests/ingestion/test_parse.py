@@ -9,10 +9,10 @@ import feedparser
 import pytest
 
 from digest.models import Source
-from digest.parse import NotAFeed, canonical_url, parse_feed
+from digest.ingestion.parse import NotAFeed, canonical_url, parse_feed
 from tests.conftest import shared_data
 
-FIXTURES = Path(__file__).with_name("fixtures")
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 SOURCE = Source("Sample Daily", "JP", "https://news.example.jp/rss", "en")
 FETCHED = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
 
