@@ -19,18 +19,18 @@ from telegram.request import BaseRequest
 
 from console import run_console
 from digest.config import Config, ConfigError, load_config
-from digest.editions import Editions
 from digest.ingestion.fetch import FeedFetcher, make_client
 from digest.ingestion.health import feed_health, format_health, too_many_failing
 from digest.ingestion.ingest import Clock, Ingestor, utc_now
+from digest.ingestion.sources import load_catalog
+from digest.ingestion.worker import WorkerProcess
 from digest.models import Source
 from digest.search import SearchIndex
-from digest.ingestion.sources import load_catalog
 from digest.store import Store, StoreError
+from digest.stories.editions import Editions
 from digest.subscriptions import Coverage
 from digest.translate import DailyBudget, make_translator
 from digest.translations import Translations
-from digest.ingestion.worker import WorkerProcess
 from handlers import bot_commands, register
 from handlers.context import BotData, context_types
 from handlers.delivery import Courier

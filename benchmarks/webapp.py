@@ -44,12 +44,12 @@ import httpx
 
 from benchmarks import synthetic
 from digest.config import Config, TelegramConfig, WebAppConfig
-from digest.editions import Editions
-from digest.search import SearchIndex
 from digest.ingestion.sources import load_catalog
-from digest.store import Store
-from digest.subscriptions import Coverage
 from digest.ingestion.worker import WorkerProcess
+from digest.search import SearchIndex
+from digest.store import Store
+from digest.stories.editions import Editions
+from digest.subscriptions import Coverage
 from handlers.context import BotData
 from handlers.delivery import Courier
 from runtime.webserver import WebServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
-from digest.compose import NOT_IN_US_MEDIA
+from digest.stories.compose import NOT_IN_US_MEDIA
 from digest.subscriptions import subscribed
 from handlers.context import NewsContext
 from handlers.globe import with_globe

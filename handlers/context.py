@@ -14,12 +14,12 @@ from datetime import tzinfo
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from digest.config import Config
-from digest.editions import Editions
 from digest.ingestion.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
 from digest.schedule import zone_of
 from digest.search import SearchIndex
 from digest.store import Store
+from digest.stories.editions import Editions
 from digest.subscriptions import Coverage
 from digest.translations import Translations
 from handlers.delivery import Courier

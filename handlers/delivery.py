@@ -41,10 +41,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from digest.countries import by_code
-from digest.editions import Digest
 from digest.ingestion.ingest import Clock
 from digest.models import Delivery
 from digest.store import Store
+from digest.stories.editions import Digest
 
 log = logging.getLogger(__name__)
 

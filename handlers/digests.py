@@ -10,7 +10,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from digest.countries import by_code
-from digest.editions import Digest, Edition
+from digest.stories.editions import Digest, Edition
 from handlers.context import BotData, NewsContext
 from handlers.delivery import MORE_PREFIX, lead_preview
 from handlers.replies import STILL_GATHERING

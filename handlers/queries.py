@@ -22,11 +22,11 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from digest.compose import render_story
 from digest.countries import by_code
 from digest.models import Article
 from digest.search import Query, parse_query
-from digest.summarize import summarize
+from digest.stories.compose import render_story
+from digest.stories.summarize import summarize
 from digest.text import shorten
 from handlers.context import NewsContext
 from handlers.delivery import NO_PREVIEW, lead_preview

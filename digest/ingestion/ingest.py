@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from digest.ingestion.fetch import FeedFetcher, Fetched, FetchError, NotModified
-from digest.models import Article, FeedState, Source
 from digest.ingestion.parse import NotAFeed, parse_feed
-from digest.store import Store
 from digest.ingestion.worker import WorkerProcess, WorkerTimeout
+from digest.models import Article, FeedState, Source
+from digest.store import Store
 
 MAX_BACKOFF = timedelta(hours=24)
 MAX_ERROR_LENGTH = 120

@@ -8,8 +8,8 @@ from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
-from digest.compose import MAX_ENTITIES, MAX_MESSAGE
 from digest.config import DigestConfig
+from digest.stories.compose import MAX_ENTITIES, MAX_MESSAGE
 from tests.e2e.conftest import RunningBot, button_labels
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, article, seed

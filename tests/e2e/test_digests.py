@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.compose import MAX_MESSAGE
 from digest.config import DigestConfig
 from digest.models import Chat, Delivery
 from digest.store import Store
+from digest.stories.compose import MAX_MESSAGE
 from handlers import delivery
 from tests.e2e.conftest import CHECK_EVERY, RunningBot, button_labels
 from tests.e2e.fake_bot_api import Call, FakeBotAPI

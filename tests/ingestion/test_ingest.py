@@ -12,9 +12,9 @@ import pytest
 
 from digest.ingestion.fetch import FeedFetcher, make_client
 from digest.ingestion.ingest import Ingestor, next_attempt
+from digest.ingestion.worker import WorkerProcess
 from digest.models import FeedState, Source
 from digest.store import Store
-from digest.ingestion.worker import WorkerProcess
 from tests.conftest import shared_data
 from tests.feed_server import FeedServer
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from digest.ingestion.language import MAX_TEXT, detect_language
-from digest.models import Source
 from digest.ingestion.parse import parse_feed
+from digest.models import Source
 from tests.conftest import shared_data
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from digest.models import Source
 from digest.ingestion.parse import NotAFeed, canonical_url, parse_feed
+from digest.models import Source
 from tests.conftest import shared_data
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -1,4 +1,4 @@
-"""The source catalog: the built-in `digest/ingestion/sources.toml` and custom catalogs via `load_catalog`."""
+"""The source catalog: the built-in `digest/ingestion/sources.toml`, and custom catalogs."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pycountry
 import pytest
 
 from digest.config import ConfigError
-from digest.models import Source
 from digest.ingestion.sources import BUILT_IN_CATALOG, load_catalog
+from digest.models import Source
 
 # The snapshot of the public feed catalogs the built-in feeds were copied from.
 FEED_CATALOGS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "feed-catalogs"

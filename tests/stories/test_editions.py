@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-import digest.editions
-from digest.compose import NO_SUBSCRIPTIONS_HINT, NOT_IN_US_MEDIA, Block, DigestItem
-from digest.editions import Digest, Edition, Editions
+import digest.stories.editions
+from digest.ingestion.worker import WorkerProcess
 from digest.models import Article, Source
 from digest.store import Store
-from digest.stories import WINDOW, Story
-from digest.ingestion.worker import WorkerProcess
+from digest.stories.cluster import WINDOW, Story
+from digest.stories.compose import NO_SUBSCRIPTIONS_HINT, NOT_IN_US_MEDIA, Block, DigestItem
+from digest.stories.editions import Digest, Edition, Editions
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 WHEN = NOW.astimezone(ZoneInfo("Asia/Tokyo"))
@@ -176,13 +176,13 @@ def test_story_blocks_are_rendered_once_and_shared_by_chats(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rendered: list[tuple[str, str, int]] = []
-    real = digest.editions.story_block
+    real = digest.stories.editions.story_block
 
     def counting(item: DigestItem, number: int, country: str) -> Block:
         rendered.append((country, item.lead.title, number))
         return real(item, number, country)
 
-    monkeypatch.setattr(digest.editions, "story_block", counting)
+    monkeypatch.setattr(digest.stories.editions, "story_block", counting)
     ed = edition(QUAKE, TYPHOON, FESTIVAL)
     first = compose(ed, "JP", sent=frozenset({FESTIVAL.key}))
     assert len(rendered) == 2  # the quake and the typhoon

@@ -4,7 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 from benchmarks.clustering_eval import clustering_prf, pairs_prf, tgcontest_scores, uci_articles
 from digest.models import Article
-from digest.stories import THRESHOLD, Story, alternatives, cluster, covered_by, lead_for, rank
+from digest.stories.cluster import (
+    THRESHOLD,
+    Story,
+    alternatives,
+    cluster,
+    covered_by,
+    lead_for,
+    rank,
+)
 from tests.conftest import shared_data
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.compose import (
+from digest.models import Article
+from digest.stories.compose import (
     MAX_ENTITIES,
     MAX_LINK_CHARACTERS,
     MAX_MESSAGE,
@@ -20,8 +21,7 @@ from digest.compose import (
     section,
     story_block,
 )
-from digest.models import Article
-from digest.summarize import summarize
+from digest.stories.summarize import summarize
 
 PUBLISHED = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)
 WHEN = datetime(2026, 11, 25, 7, 0, tzinfo=ZoneInfo("Asia/Tokyo"))

@@ -11,7 +11,7 @@ outlets) are shown once, credited to every outlet that ran it. Past the
 headlines shown, further outlets are named with a link to their article. A
 story that no outlet of another country reported says so in a few words.
 
-Pure rendering, like digest.compose: every piece of outside text is escaped,
+Pure rendering, like digest.stories.compose: every piece of outside text is escaped,
 and links are made only to http(s) addresses.
 """
 

@@ -32,8 +32,8 @@ from zoneinfo import ZoneInfo
 
 from digest.countries import by_code
 from digest.models import Article
-from digest.summarize import summarize
-from digest.takes import (
+from digest.stories.summarize import summarize
+from digest.stories.takes import (
     MAX_HEADLINES,
     MAX_NAMED,
     country_label,

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from digest.models import Article
 from digest.ingestion.parse import MAX_SUMMARY
-from digest.summarize import sentences, summarize
+from digest.models import Article
+from digest.stories.summarize import sentences, summarize
 from tests.conftest import shared_data
 
 PUBLISHED = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)

@@ -18,20 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from digest.compose import (
-    NO_SUBSCRIPTIONS_HINT,
-    Block,
-    DigestItem,
-    RenderedSection,
-    first_message,
-    pack_digest,
-    section,
-    story_block,
-)
 from digest.ingestion.ingest import Clock
+from digest.ingestion.worker import WorkerProcess
 from digest.models import Article, Source
 from digest.store import Store
-from digest.stories import (
+from digest.stories.cluster import (
     WINDOW,
     Story,
     alternatives,
@@ -42,7 +33,16 @@ from digest.stories import (
     rank,
     stories_of,
 )
-from digest.ingestion.worker import WorkerProcess
+from digest.stories.compose import (
+    NO_SUBSCRIPTIONS_HINT,
+    Block,
+    DigestItem,
+    RenderedSection,
+    first_message,
+    pack_digest,
+    section,
+    story_block,
+)
 
 # The product promises the stories other media overlook; with outlets of this country in
 # the catalog, a story none of them covered is marked in other countries' sections.
