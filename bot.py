@@ -25,7 +25,7 @@ from digest.ingestion.ingest import Clock, Ingestor, utc_now
 from digest.ingestion.sources import load_catalog
 from digest.ingestion.worker import WorkerProcess
 from digest.models import Source
-from digest.search import SearchIndex
+from digest.search.index import SearchIndex
 from digest.store import Store, StoreError
 from digest.stories.editions import Editions
 from digest.subscriptions import Coverage

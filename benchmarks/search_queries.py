@@ -37,7 +37,8 @@ from tinydb import TinyDB, where
 
 from benchmarks import synthetic
 from digest.countries import by_code
-from digest.search import Query, SearchIndex, parse_query
+from digest.search.index import SearchIndex
+from digest.search.query import Query, parse_query
 
 ARTICLES = 15_000
 PASS = 500

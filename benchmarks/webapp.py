@@ -46,7 +46,7 @@ from benchmarks import synthetic
 from digest.config import Config, TelegramConfig, WebAppConfig
 from digest.ingestion.sources import load_catalog
 from digest.ingestion.worker import WorkerProcess
-from digest.search import SearchIndex
+from digest.search.index import SearchIndex
 from digest.store import Store
 from digest.stories.editions import Editions
 from digest.subscriptions import Coverage

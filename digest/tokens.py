@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 
 def _marks() -> str:
@@ -55,3 +56,22 @@ STOPWORDS = frozenset(fold("""
     der die das den dem und ein eine ist im zu mit von auf für nicht sich auch
     o os um uma em no na nos nas do da dos e com ao
 """).split())
+
+
+_PLURAL_EXCEPTIONS = frozenset({"news", "series", "species", "means", "physics", "economics"})
+_IE_PLURALS = frozenset({"movies", "cookies", "rookies", "zombies", "selfies", "calories"})
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """English plurals off ("earths", "countries", "taxes"); nothing more, so that
+    "earthquake" stays apart from "earth" and "Japanese" from "Japan"."""
+    if len(word) <= 3 or not word.endswith("s") or word in _PLURAL_EXCEPTIONS:
+        return word
+    if word.endswith("ies") and len(word) > 4 and word not in _IE_PLURALS:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if word.endswith(("ss", "us", "is")):
+        return word
+    return word[:-1]

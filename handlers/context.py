@@ -17,7 +17,7 @@ from digest.config import Config
 from digest.ingestion.ingest import Clock, Ingestor, utc_now
 from digest.models import Source
 from digest.schedule import zone_of
-from digest.search import SearchIndex
+from digest.search.index import SearchIndex
 from digest.store import Store
 from digest.stories.editions import Editions
 from digest.subscriptions import Coverage

@@ -24,7 +24,7 @@ from telegram.constants import ParseMode
 
 from digest.countries import by_code
 from digest.models import Article
-from digest.search import Query, parse_query
+from digest.search.query import Query, parse_query
 from digest.stories.compose import render_story
 from digest.stories.summarize import summarize
 from digest.text import shorten

@@ -19,7 +19,7 @@ from telegram.ext import Application
 
 from digest.ingestion.ingest import IngestReport
 from digest.schedule import due_chats
-from digest.search import SearchIndex
+from digest.search.index import SearchIndex
 from handlers.context import BotData, NewsContext
 from handlers.digests import composer
 
