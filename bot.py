@@ -29,8 +29,9 @@ from digest.search.index import SearchIndex
 from digest.store import Store, StoreError
 from digest.stories.editions import Editions
 from digest.subscriptions import Coverage
-from digest.translate import DailyBudget, make_translator
-from digest.translations import Translations
+from digest.translation.articles import Translations
+from digest.translation.backends import make_translator
+from digest.translation.budget import DailyBudget
 from handlers import bot_commands, register
 from handlers.context import BotData, context_types
 from handlers.delivery import Courier

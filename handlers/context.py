@@ -21,7 +21,7 @@ from digest.search.index import SearchIndex
 from digest.store import Store
 from digest.stories.editions import Editions
 from digest.subscriptions import Coverage
-from digest.translations import Translations
+from digest.translation.articles import Translations
 from handlers.delivery import Courier
 from runtime.chat_admins import ChatAdmins
 

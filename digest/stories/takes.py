@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from digest.countries import by_code
 from digest.models import Article
 from digest.tokens import STOPWORDS, WORD, fold
-from digest.translate import language_name
+from digest.translation.languages import language_name
 
 READER_LANGUAGE = "en"  # digests are in English; other languages are marked
 # Takes shown with their headline, and further outlets named (and linked) after them.

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from digest.models import Article
 from digest.store import Store
-from digest.translate import DailyBudget, TranslationError
-from digest.translations import Translations
+from digest.translation.articles import Translations
+from digest.translation.budget import DailyBudget
+from digest.translation.http import TranslationError
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 

@@ -16,7 +16,9 @@ from datetime import datetime
 
 from digest.models import Article
 from digest.store import Store
-from digest.translate import DailyBudget, TranslationError, Translator, translate_batch
+from digest.translation.backends import Translator
+from digest.translation.budget import DailyBudget, translate_batch
+from digest.translation.http import TranslationError
 
 log = logging.getLogger(__name__)
 

@@ -11,17 +11,16 @@ import httpx
 import pytest
 
 from digest.config import ConfigError, TranslateConfig
-from digest.translate import (
-    DailyBudget,
+from digest.translation.backends import (
     DeepL,
     LibreTranslate,
     OpenAICompatible,
-    TranslationError,
     Translator,
-    language_name,
     make_translator,
-    translate_batch,
 )
+from digest.translation.budget import DailyBudget, translate_batch
+from digest.translation.http import TranslationError
+from digest.translation.languages import language_name
 from tests import translation_servers as fake
 from tests.translation_servers import PREFIX, TranslationServer
 
