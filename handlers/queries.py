@@ -158,7 +158,7 @@ async def answer_text(context: NewsContext, query: Query, found: list[Article], 
 def describe(query: Query) -> str:
     """'Latest on <b>rare earths</b> in 🇯🇵 Japan', escaped."""
     country = by_code(query.country) if query.country else None
-    where = f"{country.flag} {esc(country.name)}" if country else ""
+    where = esc(country.label) if country else ""
     if not query.topic:
         return f"Latest from {where}"
     return f"Latest on <b>{esc(clip(query.topic))}</b>" + (f" in {where}" if where else "")
@@ -167,7 +167,7 @@ def describe(query: Query) -> str:
 def no_match_text(query: Query) -> str:
     topic = f"about “{esc(clip(query.topic))}”" if query.topic else "new"
     country = by_code(query.country) if query.country else None
-    where = f" from {country.flag} {esc(country.name)}" if country else ""
+    where = f" from {esc(country.label)}" if country else ""
     return f"I found nothing {topic}{where} in the news I have. In the news now:"
 
 

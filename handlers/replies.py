@@ -23,7 +23,7 @@ def esc(text: str) -> str:
 
 
 def country_list(countries: Iterable[Country]) -> str:
-    return ", ".join(f"{c.flag} {esc(c.name)}" for c in countries)
+    return ", ".join(esc(c.label) for c in countries)
 
 
 def clip(text: str, limit: int = 60) -> str:

@@ -82,7 +82,7 @@ async def timezone_button(update: Update, context: NewsContext) -> None:
 
 def _question(answer: ZoneAnswer, text: str) -> str:
     country = answer.country
-    several = (f"{country.flag} {esc(country.name)} has several time zones" if country
+    several = (f"{esc(country.label)} has several time zones" if country
                else f"“{esc(clip(text))}” can mean several time zones")
     return f"{several}. Which one is yours? (Each shows its time now.)"
 

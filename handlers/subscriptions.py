@@ -46,7 +46,7 @@ def region_keyboard(coverage: Coverage, chat: Chat, region: str, page: int
     shown = countries[page * PAGE_SIZE: (page + 1) * PAGE_SIZE]
     buttons = [
         InlineKeyboardButton(
-            f"{'✅ ' if c.code in chat.countries else ''}{c.flag} {c.name}",
+            f"{'✅ ' if c.code in chat.countries else ''}{c.label}",
             callback_data=f"tog:{c.code}:{region}:{page}",
         )
         for c in shown
@@ -116,7 +116,7 @@ def offered_suggestions(change: Change, coverage: Coverage) -> list[Country]:
 
 
 def suggestion_keyboard(countries: list[Country]) -> InlineKeyboardMarkup | None:
-    buttons = [InlineKeyboardButton(f"{c.flag} {c.name}", callback_data=f"add:{c.code}")
+    buttons = [InlineKeyboardButton(c.label, callback_data=f"add:{c.code}")
                for c in countries]
     return InlineKeyboardMarkup(_rows(buttons, 3)) if buttons else None
 
@@ -161,7 +161,7 @@ def settings_text(chat: Chat, context: NewsContext) -> str:
     countries = subscribed(chat)
     if not countries:
         return "You have no countries yet. Send /subscribe to pick some."
-    lines = [f"{c.flag} {esc(c.name)}" for c in countries]
+    lines = [esc(c.label) for c in countries]
     when = chat.digest_time or defaults.time
     zone = context.bot_data.zone_name(chat.chat_id)
     state = " (paused)" if chat.paused else ""
@@ -181,7 +181,7 @@ async def countries_command(update: Update, context: NewsContext) -> None:
     coverage = context.bot_data.coverage
     parts = []
     for region, countries in coverage.by_region().items():
-        entries = ", ".join(f"{c.flag} {esc(c.name)} ({coverage.outlets[c.code]})"
+        entries = ", ".join(f"{esc(c.label)} ({coverage.outlets[c.code]})"
                             for c in countries)
         parts.append(f"<b>{esc(region)}</b>\n{entries}")
     total = sum(coverage.outlets.values())

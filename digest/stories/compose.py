@@ -30,13 +30,12 @@ from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from digest.countries import by_code
+from digest.countries import by_code, label_of
 from digest.models import Article
 from digest.stories.summarize import summarize
 from digest.stories.takes import (
     MAX_HEADLINES,
     MAX_NAMED,
-    country_label,
     flag,
     language_note,
     link,
@@ -172,7 +171,7 @@ def continued_block(country: str) -> Block:
 def nothing_new(country: str, *, first: bool = False) -> RenderedSection:
     """The one-line section of a country with no story to show: for a chat's first digest
     it cannot say "since your last digest"."""
-    label = country_label(country)
+    label = html.escape(label_of(country))
     text = (f"No news from {label} in the last two days." if first
             else f"Nothing new from {label} since your last digest.")
     return RenderedSection((Block.of(text),))
@@ -322,7 +321,7 @@ class _Story:
         if language := language_note(lead):
             meta.append(language)
         if not self.abroad:  # "not in US media" goes without saying
-            meta.append(f"reported only in {country_label(lead.country)}")
+            meta.append(f"reported only in {html.escape(label_of(lead.country))}")
         elif self.item.not_in_us_media:
             meta.append(NOT_IN_US_MEDIA)
         if self.when:

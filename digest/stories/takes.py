@@ -116,13 +116,6 @@ def link(url: str, text: str) -> str:
     return f'<a href="{html.escape(url, quote=True)}">{label}</a>'
 
 
-def country_label(code: str) -> str:
-    found = by_code(code)
-    if found is None:
-        return html.escape(code.upper())
-    return f"{found.flag} {html.escape(found.name)}"
-
-
 def _take_line(take: Take) -> str:
     """"🇧🇷 Folha: <headline> (translated from Portuguese)"; outlets that ran the same
     headline are credited beside the first, each linked to its own article."""

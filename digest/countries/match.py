@@ -1,144 +1,32 @@
-"""The project's one country lookup: names, codes, aliases, flags, typos.
+"""Turning user text into countries: one name ("Japn", "🇬🇧", "the UK"), or a free-form
+list ("Japan, Brazil and the US"), with suggestions for typos.
 
 Every place that turns user text into a country (subscriptions, /timezone,
 catalog checks) goes through `lookup` or `find_countries`, so "UK", "🇬🇧",
-"Britain" and "United Kingdom" mean the same thing everywhere and a fix made
-here is made for every command.
-
-The data is not typed by hand: ISO 3166-1 names and codes come from pycountry,
-each country's IANA zones from tzdata's `zone.tab`, and a display region is
-derived from those zones. Only what the data gets wrong or cannot know is
-written here: nicer short names, the aliases people actually type, and regions
-for the few places whose zones are oceanic. Misspellings are scored by
-rapidfuzz instead of a hand-written edit distance.
+"Britain" and "United Kingdom" mean the same thing everywhere. Misspellings are
+scored by rapidfuzz instead of a hand-written edit distance.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.resources
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pycountry
 from rapidfuzz import fuzz, process
 
-REGIONS = ("Africa", "Americas", "Antarctica", "Asia", "Europe", "Oceania")
-
-# Short names where pycountry's common name is still the ISO "Name, qualifier" form
-# or is a mouthful nobody types or wants to read in a digest header.
-_NAMES = {
-    "BN": "Brunei",
-    "CD": "DR Congo",
-    "FK": "Falkland Islands",
-    "FM": "Micronesia",
-    "MF": "Saint Martin",
-    "PS": "Palestine",
-    "RU": "Russia",
-    "SX": "Sint Maarten",
-    "VA": "Vatican City",
-    "VG": "British Virgin Islands",
-    "VI": "U.S. Virgin Islands",
-}
-
-# What people type besides the ISO names: old and colloquial names, parts that
-# stand for the whole, and the major countries' own names for themselves.
-_ALIASES = {
-    "AE": ("UAE", "Emirates"),
-    "AT": ("Österreich",),
-    "BA": ("Bosnia",),
-    "BE": ("Belgique", "België"),
-    "BQ": ("Bonaire",),
-    "BR": ("Brasil",),
-    "CD": ("DRC", "Congo-Kinshasa", "Democratic Republic of the Congo"),
-    "CG": ("Congo-Brazzaville",),
-    "CH": ("Schweiz", "Suisse", "Svizzera"),
-    "CI": ("Ivory Coast",),
-    "CN": ("中国", "Zhongguo"),
-    "CV": ("Cape Verde",),
-    "CZ": ("Czech Republic", "Česko"),
-    "DE": ("Deutschland",),
-    "DK": ("Danmark",),
-    "ES": ("España",),
-    "FI": ("Suomi",),
-    "FK": ("Falklands",),
-    "GB": ("UK", "Britain", "Great Britain", "England", "Scotland", "Wales", "Northern Ireland"),
-    "GR": ("Ελλάδα",),
-    "HR": ("Hrvatska",),
-    "HU": ("Magyarország",),
-    "IE": ("Éire", "Republic of Ireland"),
-    "IN": ("Bharat", "भारत"),
-    "IR": ("Persia",),
-    "IT": ("Italia",),
-    "JP": ("Nippon", "Nihon", "日本"),
-    "KP": ("DPRK",),
-    "KR": ("Korea", "Republic of Korea", "한국", "대한민국"),
-    "MK": ("Macedonia",),
-    "MM": ("Burma",),
-    "MO": ("Macau",),
-    "MX": ("México",),
-    "NL": ("Holland", "Nederland"),
-    "NO": ("Norge",),
-    "PL": ("Polska",),
-    "PS": ("Palestine",),
-    "RU": ("Россия",),
-    "SA": ("Saudi",),
-    "SE": ("Sverige",),
-    "SH": ("Saint Helena",),
-    "SZ": ("Swaziland",),
-    "TH": ("ประเทศไทย",),
-    "TL": ("East Timor",),
-    "TR": ("Turkey",),
-    "UA": ("Україна",),
-    "US": ("US", "U.S.", "U.S.A.", "America", "United States of America"),
-    "VA": ("Vatican", "Holy See"),
-    "VN": ("Việt Nam",),
-}
-
-# zone.tab lists a country's zones in an order that "makes some geographical sense"
-# and puts "the most populous timezones first" where it can (zone1970.tab's header),
-# so the prefix of the first zone names the continent of the country's core:
-# Europe/Madrid before Atlantic/Canary, Europe/Kaliningrad before Asia/Omsk.
-_REGION_BY_ZONE_PREFIX = {
-    "Africa": "Africa",
-    "America": "Americas",
-    "Arctic": "Europe",
-    "Asia": "Asia",
-    "Australia": "Oceania",
-    "Europe": "Europe",
-    "Pacific": "Oceania",
-}
-
-# Places whose first zone is oceanic (Atlantic/, Indian/), polar (Antarctica/) or
-# which have no zone at all (BV, HM): the region follows the UN M49 geoscheme.
-# There is no "Middle East": M49 puts Egypt in Africa and the Gulf in Asia, and
-# zone.tab agrees, so Türkiye (Europe/Istanbul) is Europe and Cyprus is Asia.
-_REGION_OVERRIDES = {
-    "AQ": "Antarctica",
-    "BM": "Americas",
-    "BV": "Americas",
-    "CC": "Oceania",
-    "CV": "Africa",
-    "CX": "Oceania",
-    "FK": "Americas",
-    "FO": "Europe",
-    "GS": "Americas",
-    "HM": "Oceania",
-    "IO": "Africa",
-    "IS": "Europe",
-    "KM": "Africa",
-    "MG": "Africa",
-    "MU": "Africa",
-    "MV": "Asia",
-    "RE": "Africa",
-    "SC": "Africa",
-    "SH": "Africa",
-    "TF": "Africa",
-    "YT": "Africa",
-}
+from digest.countries.dataset import (
+    DROPPED,
+    Country,
+    Dataset,
+    by_code,
+    dataset,
+    flag_code,
+    flag_end,
+    normalize,
+)
 
 # Words between names in "Japan and the US"; a code that is also an English word
 # ("in", "no", "can") counts in a message only when written in capitals.
@@ -172,25 +60,7 @@ _MAX_WORD_CHARS = 40
 
 _TAG = re.compile(r"<[^<>]{0,64}>")
 _PARTS = re.compile(r"[,;\n\r，、；]+")
-_DROPPED = frozenset(".'’ʼ`")  # "U.S." is "us", "d'Ivoire" is "divoire"
-_RI_A = 0x1F1E6  # REGIONAL INDICATOR SYMBOL LETTER A
-_BLACK_FLAG = "\U0001f3f4"  # starts tag-sequence flags such as Scotland's
-_TAG_CANCEL = "\U000e007f"
-_TAG_OFFSET = 0xE0000  # TAG DIGIT ZERO is U+E0030, TAG LATIN SMALL LETTER Z is U+E007A
-_TAG_0, _TAG_Z = _TAG_OFFSET + ord("0"), _TAG_OFFSET + ord("z")
 
-
-@dataclass(frozen=True, slots=True)
-class Country:
-    """One ISO 3166-1 country as the bot shows and schedules it."""
-
-    code: str  # alpha-2, upper case, e.g. "JP"
-    alpha3: str
-    name: str  # the short English name people use
-    official_name: str
-    flag: str
-    region: str  # one of REGIONS
-    zones: tuple[str, ...]  # IANA zones from zone.tab, principal zone first
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,14 +100,14 @@ def lookup(text: str, *, typos: bool = True) -> Lookup:
     if not isinstance(text, str) or len(text) > _MAX_QUERY_CHARS:
         return _NOTHING
     text = text.strip()
-    code = _flag_code(text)
+    code = flag_code(text)
     if code is not None:
         country = by_code(code)
         return Lookup(country) if country else _NOTHING
-    key = _normalize(_TAG.sub(" ", text))
+    key = normalize(_TAG.sub(" ", text))
     if not key:
         return _NOTHING
-    data = _data()
+    data = dataset()
     code = data.exact.get(key) or data.compact.get(key.replace(" ", ""))
     if code is None and key.startswith("the "):
         code = data.exact.get(key[4:])
@@ -246,16 +116,6 @@ def lookup(text: str, *, typos: bool = True) -> Lookup:
     return _fuzzy(key) if typos else _NOTHING
 
 
-def by_code(code: str) -> Country | None:
-    """The country with ISO alpha-2 `code`, in any case."""
-    if not isinstance(code, str):
-        return None
-    return _data().by_code.get(code.strip().upper())
-
-
-def all_countries() -> tuple[Country, ...]:
-    """Every country, sorted by name as a reader expects ("Åland" under A)."""
-    return _data().countries
 
 
 def find_countries(text: str) -> Found:
@@ -272,7 +132,7 @@ def find_countries(text: str) -> Found:
     if not isinstance(text, str):
         return Found((), ())
     tokens = list(_tokens(_TAG.sub(" ", text[:_MAX_MESSAGE_CHARS])))[:_MAX_TOKENS]
-    data = _data()
+    data = dataset()
     hits: list[tuple[int, Country]] = []
     misses: list[tuple[int, Unknown]] = []
     leftover: list[int] = []
@@ -311,139 +171,6 @@ def find_countries(text: str) -> Found:
     return Found(countries, tuple(u for u in unknown if not _is_named(u, countries)))
 
 
-# --- data -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Data:
-    countries: tuple[Country, ...]
-    by_code: dict[str, Country]
-    exact: dict[str, str]  # normalized name, alias or code -> alpha-2
-    compact: dict[str, str]  # the same without spaces: "southkorea", "cotedivoire"
-    choices: tuple[str, ...]  # names and aliases worth fuzzy matching
-    choice_codes: tuple[str, ...]
-    max_words: int
-
-
-@functools.cache
-def _data() -> _Data:
-    """Built once on first use (about 250 countries, 1,000 keys, under 10 ms)."""
-    zones = _zones()
-    countries = []
-    for record in pycountry.countries:
-        code = record.alpha_2
-        name = getattr(record, "common_name", None) or record.name
-        countries.append(
-            Country(
-                code=code,
-                alpha3=record.alpha_3,
-                name=_NAMES.get(code, name),
-                official_name=getattr(record, "official_name", None) or record.name,
-                flag=_flag(code),
-                region=_region(code, zones.get(code, ())),
-                zones=zones.get(code, ()),
-            )
-        )
-    countries.sort(key=lambda country: _normalize(country.name))
-    by_code = {country.code: country for country in countries}
-
-    exact: dict[str, str] = {}
-    choices: dict[str, str] = {}
-    for record in pycountry.countries:
-        code = record.alpha_2
-        for value in (code, record.alpha_3):
-            exact[value.casefold()] = code
-        names = {
-            record.name,
-            by_code[code].name,
-            getattr(record, "common_name", ""),
-            getattr(record, "official_name", ""),
-            *_ALIASES.get(code, ()),
-        }
-        for name in filter(None, names):
-            for key in _name_keys(name):
-                exact.setdefault(key, code)
-                if len(key) > 3:
-                    choices.setdefault(key, code)
-    # No two countries' keys differ only in spaces (tests check it), so squeezing is safe.
-    compact = {key.replace(" ", ""): code for key, code in exact.items()}
-    return _Data(
-        countries=tuple(countries),
-        by_code=by_code,
-        exact=exact,
-        compact=compact,
-        choices=tuple(choices),
-        choice_codes=tuple(choices.values()),
-        max_words=max(key.count(" ") + 1 for key in exact),
-    )
-
-
-def _zones() -> dict[str, tuple[str, ...]]:
-    """Country code -> IANA zones, read from the zone.tab that the tzdata package ships."""
-    text = importlib.resources.files("tzdata").joinpath("zoneinfo", "zone.tab").read_text("utf-8")
-    zones: dict[str, list[str]] = {}
-    for line in text.splitlines():
-        if line.startswith("#") or not line.strip():
-            continue
-        code, _coordinates, zone, *_comment = line.split("\t")
-        zones.setdefault(code, []).append(zone)
-    return {code: tuple(names) for code, names in zones.items()}
-
-
-def _region(code: str, zones: tuple[str, ...]) -> str:
-    if code in _REGION_OVERRIDES:
-        return _REGION_OVERRIDES[code]
-    prefix = zones[0].split("/")[0] if zones else ""
-    if prefix not in _REGION_BY_ZONE_PREFIX:
-        raise LookupError(f"no region for {code} (zone {zones[:1]}): add it to _REGION_OVERRIDES")
-    return _REGION_BY_ZONE_PREFIX[prefix]
-
-
-def _flag(code: str) -> str:
-    return "".join(chr(_RI_A + ord(letter) - ord("A")) for letter in code)
-
-
-def _name_keys(name: str) -> set[str]:
-    """The normalized spellings of one name that should all find it."""
-    keys = {_normalize(name), _normalize(re.sub(r"['’]", " ", name))}  # "cote d ivoire"
-    keys |= {"st " + key[6:] for key in keys if key.startswith("saint ")}
-    return {key for key in keys if key}
-
-
-# --- text -----------------------------------------------------------------------------
-
-
-def _normalize(text: str) -> str:
-    """Lower case, no accents, words separated by single spaces: what a name key looks like.
-
-    Invisible characters (zero-width, direction marks, variation selectors) are
-    dropped; anything that is not a letter, digit or spacing mark separates words.
-    """
-    out = []
-    for char in unicodedata.normalize("NFKD", text.casefold()):
-        if char in _DROPPED:
-            continue
-        category = unicodedata.category(char)
-        if category in ("Mn", "Me", "Cf"):
-            continue
-        out.append(char if char.isalnum() or category == "Mc" else " ")
-    return " ".join("".join(out).split())
-
-
-def _flag_code(text: str) -> str | None:
-    """The alpha-2 code of `text` when it is exactly one flag emoji, valid or not."""
-    if len(text) == 2 and all(_is_indicator(char) for char in text):
-        return "".join(chr(ord(char) - _RI_A + ord("A")) for char in text)
-    if text.startswith(_BLACK_FLAG) and text.endswith(_TAG_CANCEL) and len(text) >= 4:
-        tags = text[1:-1]
-        if all(_TAG_0 <= ord(char) <= _TAG_Z for char in tags):
-            # Subdivision flags: England, Scotland and Wales are "gbeng", "gbsct", "gbwls".
-            return "".join(chr(ord(char) - _TAG_OFFSET) for char in tags[:2]).upper()
-    return None
-
-
-def _is_indicator(char: str) -> bool:
-    return _RI_A <= ord(char) <= _RI_A + 25
 
 
 @dataclass(frozen=True, slots=True)
@@ -465,13 +192,13 @@ def _chunk_tokens(chunk: str, part: int) -> Iterator[_Token]:
     i = 0
     while i < len(chunk):
         char = chunk[i]
-        flag_end = _flag_end(chunk, i)
-        if flag_end:
+        end = flag_end(chunk, i)
+        if end:
             yield from _word_token(word, part)
             word = []
-            raw = chunk[i:flag_end]
-            yield _Token(raw, _flag_code(raw) or "", part, flag=True)
-            i = flag_end
+            raw = chunk[i:end]
+            yield _Token(raw, flag_code(raw) or "", part, flag=True)
+            i = end
             continue
         if _is_word_char(char):
             word.append(char)
@@ -482,26 +209,15 @@ def _chunk_tokens(chunk: str, part: int) -> Iterator[_Token]:
     yield from _word_token(word, part)
 
 
-def _flag_end(chunk: str, i: int) -> int:
-    """End index of the flag starting at `i`, or 0 when none starts there."""
-    if _is_indicator(chunk[i]) and i + 1 < len(chunk) and _is_indicator(chunk[i + 1]):
-        return i + 2
-    if chunk[i] == _BLACK_FLAG:
-        end = chunk.find(_TAG_CANCEL, i + 1, i + 10)
-        if end > i + 2 and _flag_code(chunk[i : end + 1]):
-            return end + 1
-    return 0
-
-
 def _is_word_char(char: str) -> bool:
-    if char.isalnum() or char in _DROPPED:
+    if char.isalnum() or char in DROPPED:
         return True
     return unicodedata.category(char) in ("Mn", "Mc", "Me", "Cf")
 
 
 def _word_token(chars: list[str], part: int) -> Iterator[_Token]:
     raw = "".join(char for char in chars if unicodedata.category(char) != "Cf")
-    key = _normalize(raw)
+    key = normalize(raw)
     if key:
         yield _Token(raw, key, part)
 
@@ -509,7 +225,7 @@ def _word_token(chars: list[str], part: int) -> Iterator[_Token]:
 # --- matching -------------------------------------------------------------------------
 
 
-def _longest_exact(tokens: list[_Token], start: int, data: _Data) -> tuple[int, str | None]:
+def _longest_exact(tokens: list[_Token], start: int, data: Dataset) -> tuple[int, str | None]:
     """The longest run of words from `start` that is a name, alias or code.
 
     A single word may also be a name typed without its spaces ("SouthKorea");
@@ -531,7 +247,7 @@ def _ignorable(token: _Token) -> bool:
     if token.flag:
         return False
     if token.key in _STOPWORDS:
-        return not (token.raw.isupper() and token.key in _data().exact)
+        return not (token.raw.isupper() and token.key in dataset().exact)
     if token.key in _WORDLIKE_CODES:
         return not token.raw.isupper()
     return len(token.key) < 2
@@ -605,7 +321,7 @@ def _fuzzy(key: str) -> Lookup:
     letters = key.replace(" ", "")
     if len(letters) <= 3 or len(key) > _MAX_FUZZY_CHARS:
         return _NOTHING
-    data = _data()
+    data = dataset()
     matches = process.extract(
         key,
         data.choices,
@@ -641,7 +357,7 @@ def _unique(countries: Iterator[Country]) -> tuple[Country, ...]:
 def _unique_words(unknowns: Iterator[Unknown]) -> list[Unknown]:
     seen: dict[str, Unknown] = {}
     for unknown in unknowns:
-        seen.setdefault(_normalize(unknown.word) or unknown.word, unknown)
+        seen.setdefault(normalize(unknown.word) or unknown.word, unknown)
     return list(seen.values())
 
 
