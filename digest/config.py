@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from digest.times import parse_clock
+
 DEFAULT_CONFIG_NAME = "config.toml"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 TRANSLATE_KEY_ENV = "NEWSBOT_TRANSLATE_API_KEY"
@@ -141,18 +143,11 @@ class Config:
         return self.telegram.token or os.environ.get(TOKEN_ENV, "")
 
 
-_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 # What Telegram accepts as a webhook's secret_token.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_TIMEOUT_SECONDS = 600
 MAX_FEED_MB = 1024
-
-
-def parse_clock(text: str) -> tuple[int, int] | None:
-    """'7:30' or '07:30' as (hour, minute); None when it is not a time of day."""
-    match = _TIME.fullmatch(text.strip())
-    return (int(match[1]), int(match[2])) if match else None
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:

@@ -14,7 +14,6 @@ conversions.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,36 +21,15 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from digest.config import parse_clock
 from digest.models import Chat
+from digest.times import parse_clock
 from digest.timezones import OFFSET
-
-_AM_PM = re.compile(r"(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])\.?\s*m\.?", re.IGNORECASE)
-_H_SUFFIX = re.compile(r"(\d{1,2})(?:h(\d{2})?)?")
-_NAMED_TIMES = {"noon": "12:00", "midday": "12:00", "12 noon": "12:00", "midnight": "00:00"}
 
 
 @dataclass(frozen=True, slots=True)
 class Due:
     chat: Chat
     local_date: date
-
-
-def parse_time_of_day(text: str) -> str | None:
-    """'07:30', '7:30', '7am', '7.30 pm', '19h', '7', 'noon' as 'HH:MM'; None if not a time."""
-    text = text.strip()
-    if named := _NAMED_TIMES.get(" ".join(text.lower().split())):
-        return named
-    clock = parse_clock(text)
-    if clock is None and (match := _AM_PM.fullmatch(text)):
-        hour, minute = int(match[1]), int(match[2] or 0)
-        if not 1 <= hour <= 12 or minute > 59:
-            return None
-        clock = (hour % 12 + (12 if match[3].lower() == "p" else 0), minute)
-    if clock is None and (match := _H_SUFFIX.fullmatch(text.lower())):
-        hour, minute = int(match[1]), int(match[2] or 0)
-        clock = (hour, minute) if hour < 24 and minute < 60 else None
-    return f"{clock[0]:02d}:{clock[1]:02d}" if clock else None
 
 
 @cache

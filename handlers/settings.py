@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
-from digest.schedule import parse_time_of_day, zone_of
+from digest.schedule import zone_of
+from digest.times import parse_time_of_day
 from digest.timezones import ZoneAnswer, is_zone_name, resolve_timezone
 from handlers.context import NewsContext
 from handlers.replies import clip, esc
