@@ -1,7 +1,9 @@
-"""Words as clustering and search compare them: folded case and accents, stopwords.
+"""Words as clustering, search, summaries and takes compare them: one fold (case and
+accents), one stop-word list, one stemmer.
 
-Both must agree on what a word is (search finds what clustering grouped by), so the
-definitions live here once.
+All must agree on what a word is (search finds what clustering grouped by, a summary
+sentence repeats the headline by the same words), and measured quality (clustering F1,
+search relevance) must not depend on which copy ran, so the definitions live here once.
 """
 
 from __future__ import annotations
@@ -75,3 +77,17 @@ def stem(word: str) -> str:
     if word.endswith(("ss", "us", "is")):
         return word
     return word[:-1]
+
+
+def content_words(text: str, limit: int | None = None) -> list[str]:
+    """The folded words of `text` that carry meaning: stop words and single letters dropped
+    (single digits kept); at most `limit`."""
+    found = WORD.findall(fold(text))
+    return [w for w in found if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS][:limit]
+
+
+@lru_cache(maxsize=1 << 16)
+def crude_stem(word: str, length: int) -> str:
+    """`stem`, then cut to a prefix: enough to match most inflections in any language
+    ("resigned", "resigns"), at the price of a few false friends."""
+    return stem(word)[:length]

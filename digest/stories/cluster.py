@@ -41,7 +41,7 @@ from itertools import chain
 from operator import itemgetter
 
 from digest.models import Article
-from digest.tokens import STOPWORDS, WORD, fold
+from digest.tokens import content_words, crude_stem
 
 WINDOW = timedelta(hours=48)
 # Cosine between an article and a story's centroid needed to join the story. Chosen
@@ -206,18 +206,11 @@ def _order(article: Article) -> tuple[datetime, str, str]:
 def _tokens(text: str, limit: int | None = None) -> list[str]:
     if limit is not None:
         text = text[: limit * 16]  # whole articles in summaries: cut before the slow part
-    found = WORD.findall(fold(text))
-    return [t for t in found if (len(t) > 1 or t.isdigit()) and t not in STOPWORDS][:limit]
+    return content_words(text, limit)
 
 
-@lru_cache(maxsize=1 << 16)
 def _stem(token: str) -> str:
-    """English plural off, then a short prefix: enough to match most inflections."""
-    if len(token) > 4 and token.endswith("ies"):
-        token = token[:-3] + "y"
-    elif len(token) > 3 and token.endswith("s") and not token.endswith(("ss", "us", "is")):
-        token = token[:-1]
-    return token[:_STEM_LENGTH]
+    return crude_stem(token, _STEM_LENGTH)
 
 
 @lru_cache(maxsize=1 << 16)

@@ -18,6 +18,7 @@ import re
 
 from digest.models import Article
 from digest.text import ELLIPSIS, shorten
+from digest.tokens import STOPWORDS, crude_stem, fold
 
 
 def _words(text: str) -> frozenset[str]:
@@ -101,10 +102,6 @@ _BOILERPLATE_ANYWHERE = re.compile(
 )
 # Letters, digits, and each CJK character as a word of its own (those scripts use no spaces).
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]|[^\W_]+")
-_STOPWORDS = _words(
-    "a an the of to in on at for and or but is are was were be been by with from as its it "
-    "s this that has have had will would after over"
-)
 _HEADLINE_OVERLAP = 0.75  # at least this share of a sentence's words are in the title
 _MIN_CHARS = 12
 _MIN_WORDS = 3
@@ -221,7 +218,8 @@ def _repeats_headline(words: list[str], title: str) -> bool:
 
 def _content(words: list[str]) -> set[str]:
     """Lower-case words without stop words, cut to a crude stem ("resigned", "resigns")."""
-    return {w.casefold()[:_STEM] for w in words if w.casefold() not in _STOPWORDS}
+    folded = (fold(w) for w in words)
+    return {crude_stem(w, _STEM) for w in folded if w not in STOPWORDS}
 
 
 def _truncated(sentence: str) -> bool:

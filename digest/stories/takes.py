@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from digest.countries import by_code
 from digest.models import Article
-from digest.tokens import STOPWORDS, WORD, fold
+from digest.tokens import content_words, crude_stem
 from digest.translation.languages import language_name
 
 READER_LANGUAGE = "en"  # digests are in English; other languages are marked
@@ -134,7 +134,7 @@ def flag(country: str) -> str:
 
 
 def _words(title: str) -> frozenset[str]:
-    return frozenset(t[:_STEM] for t in WORD.findall(fold(title)) if t not in STOPWORDS)
+    return frozenset(crude_stem(word, _STEM) for word in content_words(title))
 
 
 def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
