@@ -30,7 +30,6 @@ from console.samples import SAMPLES, SampleServer
 from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig, WebAppConfig
 from digest.ingestion.sources import load_catalog
 from digest.store import Store
-from handlers.scheduling import refresh
 from webapp.auth import WebAppUser, launch_fragment, sign_init_data
 
 CONSOLE_TOKEN = "0:console"  # never sent anywhere: the console answers every request itself
@@ -71,10 +70,10 @@ async def run_console(config: Config, build_application: AppFactory,
                                         transport=api)
         await application.initialize()
         await application.post_init(application)
-        report = await refresh(application.bot_data)
+        report = await application.bot_data.newsroom.refresh()
         countries = len({s.country for s in sources})
         show(f"Console mode, with SAMPLE news (invented for trying the bot, not real "
-             f"reporting): {len(report.new_articles) if report else 0} articles from "
+             f"reporting): {len(report.new_articles)} articles from "
              f"{len(sources)} outlets in {countries} countries.\n"
              f"The globe (Mini App) in a browser: {globe_link(config, application)}\n{HOW_TO}")
         await application.start()

@@ -8,8 +8,8 @@ from telegram.constants import ParseMode
 from digest.countries import by_code
 from digest.stats import collect_stats
 from handlers.basics import unknown_command
-from handlers.context import NewsContext
 from handlers.replies import esc
+from runtime.context import NewsContext
 
 ADMIN_COMMANDS = ("stats",)  # answered for admins only, so left out of /help and the menu
 TOP_COUNTRIES = 15
@@ -28,7 +28,7 @@ async def stats_command(update: Update, context: NewsContext) -> None:
         await unknown_command(update, context)
         return
     data = context.bot_data
-    stats = collect_stats(data.store, data.sources, data.clock())
+    stats = collect_stats(data.store, data.newsroom.sources, data.clock())
     follows = ", ".join(
         f"{_flag(code)}{code} {count}" for code, count in stats.subscriptions[:TOP_COUNTRIES])
     days = ", ".join(f"{day:%d %b} {count}" for day, count in stats.articles_per_day)

@@ -11,25 +11,17 @@ from telegram.constants import ParseMode
 
 from digest.countries import by_code
 from digest.stories.editions import Digest, Edition
-from handlers.context import BotData, NewsContext
 from handlers.delivery import MORE_PREFIX, lead_preview
 from handlers.replies import STILL_GATHERING
 from handlers.subscriptions import current_chat
+from runtime.context import BotData, NewsContext
 
 
 def composer(data: BotData, edition: Edition, chat_id: int, now: datetime
              ) -> Callable[[], Digest]:
     """The chat's digest, composed when called: a digest waiting for its turn to be sent
     reflects the countries and history the chat has then."""
-    settings = data.config.digest
-
-    def compose() -> Digest:
-        chat = data.store.chat(chat_id)
-        return edition.compose(chat.countries if chat else (), data.store.sent_keys(chat_id),
-                               when=now.astimezone(data.zone(chat_id)),
-                               per_country=settings.stories_per_country)
-
-    return compose
+    return lambda: data.newsroom.digest_for(chat_id, now, edition)
 
 
 async def digest_command(update: Update, context: NewsContext) -> None:
@@ -45,7 +37,7 @@ async def digest_command(update: Update, context: NewsContext) -> None:
         await update.effective_message.reply_text("Your digest is on its way.")
         return
     try:
-        edition = await data.editions.current()
+        edition = await data.newsroom.edition()
     except BaseException:
         data.courier.release(chat_id)
         raise
@@ -64,7 +56,7 @@ async def more_button(update: Update, context: NewsContext) -> None:
     data = context.bot_data
     chat_id = update.effective_chat.id
     code = str(button.data).removeprefix(MORE_PREFIX)
-    edition = await data.editions.current()
+    edition = await data.newsroom.edition()
     more = edition.more(code, data.store.sent_keys(chat_id),
                         per_country=data.config.digest.stories_per_country)
     if more is None:

@@ -16,7 +16,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from handlers.context import NewsContext
+from runtime.context import NewsContext
 
 Callback = Callable[[Update, NewsContext], Awaitable[None]]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers.context import NewsContext
+from runtime.context import NewsContext
 
 CONFIRM = InlineKeyboardMarkup([[
     InlineKeyboardButton("Yes, forget this chat", callback_data="forget:yes"),

@@ -28,9 +28,9 @@ from digest.search.query import Query, parse_query
 from digest.stories.compose import render_story
 from digest.stories.summarize import summarize
 from digest.text import shorten
-from handlers.context import NewsContext
 from handlers.delivery import NO_PREVIEW, lead_preview
 from handlers.replies import STILL_GATHERING, clip, esc
+from runtime.context import NewsContext
 
 PAGES = 20  # matching stories one answer can page through
 # Articles searched for those stories: a big story has many matching reports.
@@ -64,7 +64,7 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
         return
     found = await stories(context, query)
     if not found:
-        if not (await context.bot_data.editions.current()).gathered:
+        if not (await context.bot_data.newsroom.edition()).gathered:
             await update.effective_message.reply_text(STILL_GATHERING)
             return
         await update.effective_message.reply_text(
@@ -73,7 +73,7 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
         return
     chat_id = update.effective_chat.id
     message = await update.effective_message.reply_text(
-        await answer_text(context, query, found, 0, context.bot_data.zone(chat_id)),
+        await answer_text(context, query, found, 0, context.bot_data.newsroom.zone(chat_id)),
         parse_mode=ParseMode.HTML, link_preview_options=picture(found[0]),
         reply_markup=pager(0, len(found)))
     remember(context, message.message_id, query)
@@ -94,7 +94,7 @@ async def page_button(update: Update, context: NewsContext) -> None:
         return
     await button.edit_message_text(
         await answer_text(context, query, found, position,
-                          context.bot_data.zone(update.effective_chat.id)),
+                          context.bot_data.newsroom.zone(update.effective_chat.id)),
         parse_mode=ParseMode.HTML, link_preview_options=picture(found[position]),
         reply_markup=pager(position, len(found)))
 
@@ -113,10 +113,10 @@ async def inline_query(update: Update, context: NewsContext) -> None:
     if not query.topic and query.country is None:
         await inline.answer([], cache_time=INLINE_CACHE_SECONDS)
         return
-    found = context.bot_data.index.search(query, limit=offset + INLINE_PAGE + 1)
+    found = context.bot_data.newsroom.search(query, limit=offset + INLINE_PAGE + 1)
     page = found[offset: offset + INLINE_PAGE]
-    edition = await context.bot_data.editions.current()
-    zone = context.bot_data.zone(inline.from_user.id)
+    edition = await context.bot_data.newsroom.edition()
+    zone = context.bot_data.newsroom.zone(inline.from_user.id)
     results = [
         InlineQueryResultArticle(
             id=article.id,
@@ -137,8 +137,8 @@ async def inline_query(update: Update, context: NewsContext) -> None:
 
 async def stories(context: NewsContext, query: Query) -> list[Article]:
     """The newest matching article of each matching story, newest first: the pages."""
-    edition = await context.bot_data.editions.current()
-    return edition.distinct(context.bot_data.index.search(query, limit=SEARCHED))[:PAGES]
+    edition = await context.bot_data.newsroom.edition()
+    return edition.distinct(context.bot_data.newsroom.search(query, limit=SEARCHED))[:PAGES]
 
 
 def picture(article: Article) -> LinkPreviewOptions:
@@ -148,7 +148,7 @@ def picture(article: Article) -> LinkPreviewOptions:
 
 async def answer_text(context: NewsContext, query: Query, found: list[Article], position: int,
                       zone: tzinfo) -> str:
-    edition = await context.bot_data.editions.current()
+    edition = await context.bot_data.newsroom.edition()
     story = render_story(edition.item(found[position]), now=context.bot_data.clock(), tz=zone,
                          country="")
     count = f"{position + 1} of {len(found)} {'story' if len(found) == 1 else 'stories'}"
@@ -172,7 +172,7 @@ def no_match_text(query: Query) -> str:
 
 
 def trending_keyboard(context: NewsContext) -> InlineKeyboardMarkup | None:
-    topics = [t for t in context.bot_data.index.trending(TRENDING)
+    topics = [t for t in context.bot_data.newsroom.trending(TRENDING)
               if len(f"topic:{t}".encode()) <= 64]  # Telegram's callback data limit
     if not topics:
         return None

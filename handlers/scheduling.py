@@ -11,52 +11,22 @@ delayed by a busy loop, so runs get a generous grace and are coalesced instead.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
 from telegram.ext import Application
 
-from digest.ingestion.ingest import IngestReport
 from digest.schedule import due_chats
-from digest.search.index import SearchIndex
-from handlers.context import BotData, NewsContext
 from handlers.digests import composer
+from runtime.context import NewsContext
 
 log = logging.getLogger(__name__)
 
 
 async def ingest_job(context: NewsContext) -> None:
-    """One ingestion pass; failures are logged and the next pass tries again."""
-    report = await refresh(context.bot_data)
-    if report is not None:
-        log.info("ingestion: %s", report.summary())
-
-
-async def refresh(data: BotData) -> IngestReport | None:
-    """An ingestion pass, the topic index brought up to date, and a new edition (also when
-    no article changed: rankings age). None before the ingestor exists."""
-    if data.ingestor is None:
-        return None
-    report = await data.ingestor.run_pass()
-    if report.stopped:  # the bot is stopping: no edition, no translation
-        return report
-    if report.pruned:  # rare (a day at a time): a new index, built off the loop
-        data.index = await asyncio.to_thread(SearchIndex.of, data.store.articles())
-    else:
-        data.index.add(report.new_articles)
-    await data.editions.rebuild()
-    if data.translations is not None and not data.ingestor.stopping:
-        # After the edition, so new articles wait for nothing; not while the bot stops.
-        translated = await data.translations.run(data.store, data.clock())
-        log.info("translation: %d articles%s", len(translated.translated),
-                 f"; stopped: {translated.stopped}" if translated.stopped else "")
-        for language, reason in translated.refused.items():
-            log.warning("translation from %s refused: %s", language, reason)
-        if translated.translated:
-            data.index.add(translated.translated)
-            await data.editions.rebuild()
-    return report
+    """One refresh of the news; failures are logged and the next pass tries again."""
+    report = await context.bot_data.newsroom.refresh()
+    log.info("ingestion: %s", report.summary())
 
 
 async def digest_check(context: NewsContext) -> None:
@@ -70,7 +40,7 @@ async def digest_check(context: NewsContext) -> None:
     data.courier.give_up({d.chat.chat_id for d in due})
     if not due:
         return
-    edition = await data.editions.current()
+    edition = await data.newsroom.edition()
     if not edition.gathered:
         return  # before the first ingestion pass: the digests wait for the news, still due
     started = 0

@@ -15,9 +15,9 @@ from telegram.error import BadRequest
 from digest.countries import Country, by_code
 from digest.models import Chat
 from digest.subscriptions import Change, Coverage, subscribe, subscribed, toggle, unsubscribe
-from handlers.context import NewsContext
 from handlers.globe import with_globe
 from handlers.replies import clip, country_list, esc
+from runtime.context import NewsContext
 
 PAGE_SIZE = 10
 MAX_SUGGESTIONS = 9
@@ -71,7 +71,7 @@ async def show_picker(update: Update, context: NewsContext) -> None:
     chat = current_chat(context, update.effective_chat.id)
     await update.effective_message.reply_text(
         picker_text(chat), parse_mode=ParseMode.HTML,
-        reply_markup=with_globe(regions_keyboard(context.bot_data.coverage, chat), update,
+        reply_markup=with_globe(regions_keyboard(context.bot_data.newsroom.coverage, chat), update,
                                 context),
     )
 
@@ -132,10 +132,11 @@ async def subscribe_command(update: Update, context: NewsContext) -> None:
         await show_picker(update, context)
         return
     data = context.bot_data
-    change = subscribe(current_chat(context, update.effective_chat.id), text, data.coverage)
+    chat = current_chat(context, update.effective_chat.id)
+    change = subscribe(chat, text, data.newsroom.coverage)
     if change.changed:
         data.store.save_chat(change.chat)
-    offered = offered_suggestions(change, data.coverage)
+    offered = offered_suggestions(change, data.newsroom.coverage)
     await update.effective_message.reply_text(
         change_text(change, "added", frozenset(c.code for c in offered)),
         parse_mode=ParseMode.HTML, reply_markup=suggestion_keyboard(offered),
@@ -163,7 +164,7 @@ def settings_text(chat: Chat, context: NewsContext) -> str:
         return "You have no countries yet. Send /subscribe to pick some."
     lines = [esc(c.label) for c in countries]
     when = chat.digest_time or defaults.time
-    zone = context.bot_data.zone_name(chat.chat_id)
+    zone = context.bot_data.newsroom.zone_name(chat.chat_id)
     state = " (paused)" if chat.paused else ""
     return ("Your countries:\n" + "\n".join(lines)
             + f"\n\nDigest every day at {when} ({esc(zone)}){state}.")
@@ -178,7 +179,7 @@ async def mysubs_command(update: Update, context: NewsContext) -> None:
 
 async def countries_command(update: Update, context: NewsContext) -> None:
     """/countries lists the covered countries by region with outlet counts."""
-    coverage = context.bot_data.coverage
+    coverage = context.bot_data.newsroom.coverage
     parts = []
     for region, countries in coverage.by_region().items():
         entries = ", ".join(f"{esc(c.label)} ({coverage.outlets[c.code]})"
@@ -200,16 +201,16 @@ async def picker_button(update: Update, context: NewsContext) -> None:
     if kind == "done":
         await _edit(query, settings_text(chat, context), None)
         return
-    if kind == "tog" and len(args) == 3 and args[0] in data.coverage.outlets:
+    if kind == "tog" and len(args) == 3 and args[0] in data.newsroom.coverage.outlets:
         chat = toggle(chat, args[0])
         data.store.save_chat(chat)
         args = args[1:]
     if len(args) == 2 and args[1].isdigit():
         region, page = args[0], int(args[1])
         await _edit(query, picker_text(chat, region),
-                    region_keyboard(data.coverage, chat, region, page))
+                    region_keyboard(data.newsroom.coverage, chat, region, page))
     else:
-        await _edit(query, picker_text(chat), regions_keyboard(data.coverage, chat))
+        await _edit(query, picker_text(chat), regions_keyboard(data.newsroom.coverage, chat))
 
 
 async def suggestion_button(update: Update, context: NewsContext) -> None:
@@ -218,10 +219,11 @@ async def suggestion_button(update: Update, context: NewsContext) -> None:
     data = context.bot_data
     code = (query.data or "").removeprefix("add:")
     country = by_code(code)
-    if country is None or not data.coverage.covers(country):
+    if country is None or not data.newsroom.coverage.covers(country):
         await query.answer("That country is not covered.")
         return
-    change = subscribe(current_chat(context, update.effective_chat.id), code, data.coverage)
+    chat = current_chat(context, update.effective_chat.id)
+    change = subscribe(chat, code, data.newsroom.coverage)
     data.store.save_chat(change.chat)
     await query.answer(f"Added {country.name}")
     await query.message.reply_text(settings_text(change.chat, context),

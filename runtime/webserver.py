@@ -27,7 +27,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from handlers.context import BotData
+from runtime.context import BotData
 from webapp.routes import Notify, WebApp, build_app, read_json
 
 MAX_UPDATE_BODY = 1024 * 1024  # a Telegram update is a few kilobytes

@@ -181,10 +181,10 @@ async def test_before_the_first_ingestion_pass_the_news_is_still_being_gathered(
         answer = await running.say(CHAT, "/latest rare earths")
         assert answer.result["text"].startswith("I am still gathering the news")
 
-        editions = running.application.bot_data.editions
+        newsroom = running.application.bot_data.newsroom
         async with asyncio.timeout(10):
             # The edition has no change notification to wait on; polling memory is cheap.
-            while not (await editions.current()).gathered:  # noqa: ASYNC110
+            while not (await newsroom.edition()).gathered:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         after = await running.say(CHAT, "/digest")
         assert after.result["text"].endswith("No news from 🇯🇵 Japan in the last two days.")

@@ -158,7 +158,7 @@ async def test_dst_changes_give_exactly_one_digest(
          [Chat(CHAT, countries=("DE",), digest_time="02:30", timezone="Europe/Berlin")])
     await running.start()
     try:
-        await running.application.bot_data.editions.current()  # clustered: digests go at once
+        await running.application.bot_data.newsroom.edition()  # clustered: digests go at once
         sent_at = []
         for _ in range(4 * 3):  # four hours in twenty-minute steps
             running.clock.advance(timedelta(minutes=20))

@@ -80,7 +80,7 @@ async def redirected_bot(request: pytest.FixtureRequest, bot_api: FakeBotAPI, tm
 
 
 async def first_pass(bot: RunningBot) -> None:
-    feeds = [s.key for s in bot.application.bot_data.sources]
+    feeds = [s.key for s in bot.application.bot_data.newsroom.sources]
     async with asyncio.timeout(20):
         # The pass has no completion event to wait on; feed state is what it leaves behind.
         while not all(bot.store.feed_state(f).last_attempt for f in feeds):  # noqa: ASYNC110

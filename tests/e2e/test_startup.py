@@ -93,7 +93,7 @@ def test_a_config_file_others_can_read_gets_a_warning(
 def test_an_uncaught_exception_is_printed_without_the_token(tmp_path: Path) -> None:
     """Whatever escapes, the traceback on stderr (the journal) has the token masked."""
     crash = ("import threading\n"
-             "from handlers.errors import configure_logging\n"
+             "from runtime.logs import configure_logging\n"
              f"configure_logging('INFO', {TOKEN!r})\n"
              "def fail(): raise RuntimeError('in a thread: ' + " f"{TOKEN!r})\n"
              "thread = threading.Thread(target=fail); thread.start(); thread.join()\n"
