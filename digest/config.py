@@ -16,6 +16,7 @@ import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from digest.times import parse_clock
@@ -166,7 +167,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{file}: cannot read it ({exc.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML ({exc})") from None
-    sections = {}
+    sections: dict[str, Any] = {}
     for name, value in raw.items():
         section_type = _field_types(Config).get(name)
         if section_type is None or name == "origin":
@@ -210,9 +211,12 @@ def _coerce(file: Path, key: str, expected: object, value: object) -> object:
         raise ConfigError(
             f"{file}: {key} must be {_type_name(expected)}, not {_type_name(type(value))}"
         )
-    if expected is float and not math.isfinite(value):  # type: ignore[arg-type]
-        raise ConfigError(f"{file}: {key} must be a finite number, not {value}")
-    return float(value) if expected is float else value
+    if expected is float:
+        assert isinstance(value, int | float)  # _is accepted it
+        if not math.isfinite(value):
+            raise ConfigError(f"{file}: {key} must be a finite number, not {value}")
+        return float(value)
+    return value
 
 
 def _is(expected: object, value: object) -> bool:
@@ -224,10 +228,11 @@ def _is(expected: object, value: object) -> bool:
 
 
 def _type_name(kind: object) -> str:
-    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
-        kind,  # type: ignore[arg-type]
-        getattr(kind, "__name__", str(kind)),
-    )
+    return _TYPE_NAMES.get(kind) or str(getattr(kind, "__name__", kind))
+
+
+_TYPE_NAMES: dict[object, str] = {
+    str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
 def _validate(file: Path, config: Config) -> None:

@@ -53,7 +53,7 @@ def due_chats(
     for chat in chats:
         if chat.active and not chat.paused and chat.countries:
             groups[(chat.timezone or default_zone, chat.digest_time or default_time)].append(chat)
-    due = []
+    due: list[Due] = []
     for (zone_name, clock), members in groups.items():
         local_date, scheduled = _scheduled(now, zone_of(zone_name), clock)
         if not scheduled <= now <= scheduled + grace:

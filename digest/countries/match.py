@@ -167,8 +167,8 @@ def find_countries(text: str) -> Found:
             elif unknown is not None:
                 misses.append((index, unknown))
     countries = _unique(country for _, country in sorted(hits, key=lambda hit: hit[0]))
-    unknown = _unique_words(miss for _, miss in sorted(misses, key=lambda miss: miss[0]))
-    return Found(countries, tuple(u for u in unknown if not _is_named(u, countries)))
+    unknowns = _unique_words(miss for _, miss in sorted(misses, key=lambda miss: miss[0]))
+    return Found(countries, tuple(u for u in unknowns if not _is_named(u, countries)))
 
 
 

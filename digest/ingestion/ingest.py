@@ -59,7 +59,7 @@ def next_attempt(state: FeedState, interval: timedelta) -> datetime | None:
     failure, up to a day. None when the feed is not failing."""
     if not state.failures or state.last_attempt is None:
         return None
-    delay = min(interval * 2 ** (state.failures - 1), MAX_BACKOFF)
+    delay = min(interval * (1 << (state.failures - 1)), MAX_BACKOFF)
     return state.last_attempt + delay
 
 

@@ -155,7 +155,7 @@ def _from_fast(entry: Mapping[str, Any]) -> _Entry:
     )
 
 
-def _from_feedparser(entry: Mapping[str, Any]) -> _Entry:
+def _from_feedparser(entry: dict[str, Any]) -> _Entry:
     # dict.get: FeedParserDict.get maps updated<->published with a DeprecationWarning.
     when = dict.get(entry, "published_parsed") or dict.get(entry, "updated_parsed")
     published = (

@@ -196,7 +196,7 @@ def rank(
 
 
 def _halvings(age: timedelta, half_life: timedelta) -> float:
-    return 0.5 ** (max(age, timedelta(0)) / half_life)
+    return math.pow(0.5, max(age, timedelta(0)) / half_life)
 
 
 def _order(article: Article) -> tuple[datetime, str, str]:

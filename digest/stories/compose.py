@@ -26,9 +26,8 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from functools import cache
-from zoneinfo import ZoneInfo
 
 from digest.countries import by_code, label_of
 from digest.models import Article
@@ -244,7 +243,7 @@ def render_story(
     number: int | None = None,
     *,
     now: datetime | None = None,
-    tz: ZoneInfo | None = None,
+    tz: tzinfo | None = None,
     country: str | None = None,
 ) -> str:
     """One story block: numbered headline link, outlet line, summary, the takes.
@@ -268,7 +267,7 @@ def _fitted_story(
     room: Size,
     *,
     now: datetime | None = None,
-    tz: ZoneInfo | None = None,
+    tz: tzinfo | None = None,
 ) -> tuple[str, Size]:
     """The story within `room`, and its size: shorter summary, then fewer takes, then
     compact."""
@@ -299,7 +298,7 @@ class _Story:
     """A story's parts, worked out once, rendered at any level of detail."""
 
     def __init__(self, item: DigestItem, number: int | None, home: str,
-                 now: datetime | None, tz: ZoneInfo | None) -> None:
+                 now: datetime | None, tz: tzinfo | None) -> None:
         self.item = item
         self.number = number
         self.home = home
@@ -353,7 +352,7 @@ def _section_header(code: str) -> str:
     return f"{found.flag} <b>{html.escape(found.name)}</b>"
 
 
-def _when(published: datetime, now: datetime | None, tz: ZoneInfo | None) -> str:
+def _when(published: datetime, now: datetime | None, tz: tzinfo | None) -> str:
     """ "just now", "25 min ago", "3 h ago"; older (or without `now`) a date in the user's zone."""
     if now is not None:
         seconds = (now - published).total_seconds()

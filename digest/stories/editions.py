@@ -174,7 +174,8 @@ class Edition:
                     entries.append(entry)
                     if len(entries) == per_country:
                         break
-        cache_key = (country, per_country, *skipped) if first else None
+        cache_key: tuple[str | int, ...] | None = (
+            (country, per_country, *skipped) if first else None)
         if cache_key is not None and (found := self._chosen.get(cache_key)) is not None:
             return found
         blocks = []

@@ -168,7 +168,7 @@ def _ends_sentence(before: str, mark: str, rest: str) -> bool:
         # "U.S. President", "J. K. Rowling", "Acme Inc. Shares" go on;
         # "... in the U.S. The next day" and "... World War I. But" are new sentences.
         next_word = _TOKEN.match(following)
-        return bool(next_word) and next_word.group().casefold() in _STARTERS
+        return next_word is not None and next_word.group().casefold() in _STARTERS
     return True
 
 
