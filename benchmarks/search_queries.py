@@ -74,9 +74,9 @@ def questions(articles: list, count: int, seed: int = 7) -> list[str]:
         elif kind == 3:
             topic = " ".join(rng.sample(a.summary.rstrip(".").split(), 3))
         elif kind == 4:
-            topic = f"{rng.choice(subjects)} in {by_code(a.country).name}"
+            topic = f"{rng.choice(subjects)} in {_name(a.country)}"
         elif kind == 5:
-            found.append(f"latest from {by_code(a.country).name}")
+            found.append(f"latest from {_name(a.country)}")
             continue
         else:
             topic = rng.choice(("Zorblax", "quantum llama", "Kazakhstan rare earths"))
@@ -84,12 +84,18 @@ def questions(articles: list, count: int, seed: int = 7) -> list[str]:
     return found
 
 
+def _name(code: str) -> str:
+    country = by_code(code)
+    assert country is not None, code
+    return country.name
+
+
 def plain_search(table, query: Query) -> list[dict]:
     """What a plain TinyDB scan answers: every word in the title or summary, newest first."""
     words = [w.casefold() for w in query.topic.split()]
 
-    def has_words(text: str) -> bool:
-        text = text.casefold()
+    def has_words(value: object) -> bool:
+        text = str(value).casefold()
         return all(w in text for w in words)
 
     test = where("title").test(has_words) | where("summary").test(has_words)

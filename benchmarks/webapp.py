@@ -197,7 +197,7 @@ async def main() -> None:
     parser.add_argument("--loads", type=int, default=7)
     args = parser.parse_args()
     print("load average: {:.1f} {:.1f} {:.1f} on {} cores".format(*os.getloadavg(),
-                                                                 os.cpu_count()))
+                                                                 os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="newsbot-webapp-bench-") as folder:
         server, data = await start_server(Path(folder), args.articles)
         base = f"http://127.0.0.1:{server.port}/"

@@ -68,8 +68,11 @@ async def run_console(config: Config, build_application: AppFactory,
         api = ConsoleBotAPI(show)
         application = build_application(config, Store(config.storage.path), sources,
                                         transport=api)
+        post_init, post_shutdown = application.post_init, application.post_shutdown
+        assert post_init is not None  # build_application sets both hooks
+        assert post_shutdown is not None
         await application.initialize()
-        await application.post_init(application)
+        await post_init(application)
         report = await application.bot_data.newsroom.refresh()
         countries = len({s.country for s in sources})
         show(f"Console mode, with SAMPLE news (invented for trying the bot, not real "
@@ -96,7 +99,7 @@ async def run_console(config: Config, build_application: AppFactory,
         finally:
             await application.stop()
             await application.shutdown()
-            await application.post_shutdown(application)
+            await post_shutdown(application)
     return 0
 
 

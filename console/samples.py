@@ -55,6 +55,7 @@ class SampleServer:
     @property
     def base(self) -> str:
         host, port = self._server.server_address[:2]
+        assert isinstance(host, str)
         return f"http://{host}:{port}"
 
     def catalog(self) -> str:

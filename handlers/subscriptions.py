@@ -194,6 +194,7 @@ async def countries_command(update: Update, context: NewsContext) -> None:
 async def picker_button(update: Update, context: NewsContext) -> None:
     """Keyboard taps: regions and pages navigate, a country toggles, Done closes."""
     query = update.callback_query
+    assert query is not None  # registered for callback queries only
     data = context.bot_data
     chat = current_chat(context, update.effective_chat.id)
     kind, *args = (query.data or "").split(":")

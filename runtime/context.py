@@ -36,4 +36,4 @@ NewsContext = CallbackContext[ExtBot[None], dict, dict, BotData]
 
 
 def context_types(bot_data: BotData) -> ContextTypes:
-    return ContextTypes(bot_data=lambda: bot_data)  # type: ignore[arg-type]
+    return ContextTypes(bot_data=lambda: bot_data)  # type: ignore[call-overload]
