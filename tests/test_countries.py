@@ -8,6 +8,7 @@ import pytest
 
 from digest.countries import (
     REGIONS,
+    Country,
     Found,
     Lookup,
     Unknown,
@@ -21,6 +22,12 @@ from digest.countries import (
 )
 
 SCOTLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+
+
+def country(code: str) -> Country:
+    found = by_code(code)
+    assert found is not None, code
+    return found
 
 
 def codes(found: Found) -> list[str]:
@@ -452,7 +459,7 @@ def test_find_reports_unknown_words_with_suggestions() -> None:
     found = find_countries("Japan, Austrlia, xyzzy, Austrlia")
     assert codes(found) == ["JP"]
     assert found.unknown == (
-        Unknown("Austrlia", (by_code("AU"), by_code("AT"))),
+        Unknown("Austrlia", (country("AU"), country("AT"))),
         Unknown("xyzzy", ()),
     )
 
@@ -464,7 +471,7 @@ def test_find_reports_an_invalid_flag() -> None:
 
 
 def test_find_drops_a_guess_that_was_named_anyway() -> None:
-    assert find_countries("bosnia herzegovina") == Found((by_code("BA"),), ())
+    assert find_countries("bosnia herzegovina") == Found((country("BA"),), ())
 
 
 def test_find_reports_words_without_invisible_characters() -> None:

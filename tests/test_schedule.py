@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from digest.models import Chat
 from digest.schedule import due_chats, zone_of
@@ -15,7 +16,7 @@ def test_fixed_offsets_are_real_zones() -> None:
     assert moment.astimezone(zone_of("UTC-03:00")).hour == 21
 
 
-def chat(chat_id: int = 1, **fields: object) -> Chat:
+def chat(chat_id: int = 1, **fields: Any) -> Chat:
     return replace(Chat(chat_id=chat_id, countries=("JP",)), **fields)
 
 

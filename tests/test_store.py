@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -13,6 +14,15 @@ from digest.models import Article, Chat, FeedState
 from digest.store import DamagedFile, DamagedRecord, Store, StoreError, StoreInUse
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+def recording(written: list[Path], write: Callable[[Path, str], None]
+              ) -> Callable[[Path, str], None]:
+    """`write`, noting each path written in `written`."""
+    def record(path: Path, text: str) -> None:
+        written.append(path)
+        write(path, text)
+    return record
 
 
 def article(n: int, *, day: int = 0, source: str = "NHK", title: str | None = None) -> Article:
@@ -64,7 +74,7 @@ def test_a_chat_write_touches_one_small_shard(path: Path, monkeypatch: pytest.Mo
     written: list[Path] = []
     real_write = store_files.atomic_write
     monkeypatch.setattr(store_files, "atomic_write",
-                        lambda p, text: (written.append(p), real_write(p, text)))
+                        recording(written, real_write))
     store.update_chat(250, countries=("BR",))
     assert len(written) == 1
     shard = json.loads(written[0].read_text())["chats"]
@@ -119,7 +129,7 @@ def test_a_digest_and_its_local_date_are_one_durable_write(
     written: list[Path] = []
     real_write = store_files.atomic_write
     monkeypatch.setattr(store_files, "atomic_write",
-                        lambda p, text: (written.append(p), real_write(p, text)))
+                        recording(written, real_write))
     chat = store.record_digest(5, ["a"], NOW, local_date="2026-11-25")
     assert len(written) == 1
     assert chat == store.chat(5) == Chat(5, countries=("JP",), last_digest="2026-11-25")
@@ -149,7 +159,7 @@ def test_a_pass_writes_each_touched_day_once(path: Path, monkeypatch: pytest.Mon
     written: list[Path] = []
     real_write = store_files.atomic_write
     monkeypatch.setattr(store_files, "atomic_write",
-                        lambda p, text: (written.append(p), real_write(p, text)))
+                        recording(written, real_write))
     store.add_articles([article(n, day=n % 2) for n in range(100)])
     assert len([file for file in written if file.name.startswith("articles-")]) == 2
 

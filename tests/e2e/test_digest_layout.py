@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from digest.config import DigestConfig
 from digest.stories.compose import MAX_ENTITIES, MAX_MESSAGE
@@ -35,7 +36,7 @@ def digest_messages(api: FakeBotAPI, chat_id: int = CHAT) -> list[Call]:
 
 
 async def running_bot(api: FakeBotAPI, folder: Path, feeds: FeedServer, news: list,
-                      **settings: object) -> RunningBot:
+                      **settings: Any) -> RunningBot:
     running = RunningBot(api, folder, feeds, digest=DigestConfig(**settings))
     running.clock.now = NOON
     seed(running.config.storage.path, news)

@@ -159,7 +159,7 @@ async def test_dst_changes_give_exactly_one_digest(
     await running.start()
     try:
         await running.application.bot_data.newsroom.edition()  # clustered: digests go at once
-        sent_at = []
+        sent_at: list[datetime] = []
         for _ in range(4 * 3):  # four hours in twenty-minute steps
             running.clock.advance(timedelta(minutes=20))
             await settle(bot_api, checks=3)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -56,7 +57,7 @@ def internal() -> Iterator[FeedServer]:
     server.stop()
 
 
-def redirect(to: str) -> dict[str, object]:
+def redirect(to: str) -> dict[str, Any]:
     return {"status": 302, "headers": {"Location": to}}
 
 

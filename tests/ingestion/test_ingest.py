@@ -150,8 +150,9 @@ def test_backoff_doubles_up_to_a_day() -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     interval = timedelta(minutes=30)
     assert next_attempt(FeedState(), interval) is None
-    delays = [next_attempt(FeedState(failures=n, last_attempt=start), interval) - start
-              for n in (1, 2, 3, 10)]
+    attempts = [next_attempt(FeedState(failures=n, last_attempt=start), interval)
+                for n in (1, 2, 3, 10)]
+    delays = [attempt - start for attempt in attempts if attempt is not None]
     assert delays == [interval, 2 * interval, 4 * interval, timedelta(hours=24)]
 
 

@@ -176,7 +176,7 @@ def test_story_blocks_are_rendered_once_and_shared_by_chats(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     rendered: list[tuple[str, str, int]] = []
-    real = digest.stories.editions.story_block
+    real = digest.stories.compose.story_block
 
     def counting(item: DigestItem, number: int, country: str) -> Block:
         rendered.append((country, item.lead.title, number))
