@@ -8,7 +8,7 @@ fit the limit. A sentence too long for the limit on its own is cut at a word
 boundary and ends with "…".
 
 Measured on 200 BBC articles with extractive reference summaries
-(tests/test_summarize.py): 62% of the chosen sentences (240 of 387) are ones the
+(tests/stories/test_summarize.py): 62% of the chosen sentences (240 of 387) are ones the
 reference summary chose too, against 42% of all the articles' sentences.
 """
 
