@@ -24,8 +24,10 @@ from digest.models import Source
 from digest.newsroom import Newsroom
 from digest.store import Store, StoreError
 from handlers import bot_commands, register
+from handlers.buttons import KEPT_KEYBOARDS
 from handlers.delivery import Courier
 from handlers.ratelimit import ChatRateLimiter
+from handlers.replies import MESSAGE_DEFAULTS
 from handlers.scheduling import schedule_jobs
 from runtime import cli, startup
 from runtime.context import BotData, context_types
@@ -85,6 +87,8 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         .token(config.token)
         .base_url(config.telegram.base_url)
         .context_types(context_types(data))
+        .defaults(MESSAGE_DEFAULTS)
+        .arbitrary_callback_data(KEPT_KEYBOARDS)
         .rate_limiter(ChatRateLimiter(max_retries=3))
         .concurrent_updates(updates or PerChatUpdateProcessor())
         .post_init(post_init)

@@ -95,7 +95,9 @@ async def run_console(config: Config, build_application: AppFactory,
                         continue
                 else:
                     update = api.inline_update(text) or api.message_update(text)
-                await application.process_update(Update.de_json(update, application.bot))
+                incoming = Update.de_json(update, application.bot)
+                application.bot.insert_callback_data(incoming)  # button data PTB keeps
+                await application.process_update(incoming)
         finally:
             await application.stop()
             await application.shutdown()

@@ -8,15 +8,17 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     InlineQueryHandler,
+    InvalidCallbackData,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from handlers import admin, basics, digests, privacy, queries, settings, subscriptions
+from handlers import admin, basics, buttons, digests, privacy, queries, settings, subscriptions
 from handlers.errors import on_error
 from handlers.gate import admins_only, drop_unserved
 from handlers.globe import globe_command
+from handlers.replies import string_button
 
 
 def register(application: Application, *, globe: bool = False) -> None:
@@ -44,17 +46,20 @@ def register(application: Application, *, globe: bool = False) -> None:
         ("stats", admin.stats_command),  # in admin.ADMIN_COMMANDS: not in the command menu
     ):
         application.add_handler(CommandHandler(name, callback))
-    application.add_handler(CallbackQueryHandler(
-        admins_only(subscriptions.picker_button), pattern=r"^(reg|tog|done)\b"))
+    # Buttons: PTB keeps their data (bot.py's arbitrary_callback_data); string data also
+    # matches as sent in keyboards from before that. Data PTB lost comes last.
+    for pattern, callback in (
+        (r"^(reg|tog|done)\b", admins_only(subscriptions.picker_button)),
+        (r"^add:", admins_only(subscriptions.suggestion_button)),
+        (r"^forget:", admins_only(privacy.forget_button)),
+        (r"^tz:", admins_only(settings.timezone_button)),
+        (r"^more:", digests.more_button),
+        (r"^topic:", queries.topic_button),
+    ):
+        application.add_handler(CallbackQueryHandler(callback, pattern=string_button(pattern)))
+    application.add_handler(CallbackQueryHandler(queries.page_button, pattern=queries.Page))
     application.add_handler(
-        CallbackQueryHandler(admins_only(subscriptions.suggestion_button), pattern=r"^add:"))
-    application.add_handler(
-        CallbackQueryHandler(admins_only(privacy.forget_button), pattern=r"^forget:"))
-    application.add_handler(
-        CallbackQueryHandler(admins_only(settings.timezone_button), pattern=r"^tz:"))
-    application.add_handler(CallbackQueryHandler(queries.page_button, pattern=r"^page:"))
-    application.add_handler(CallbackQueryHandler(digests.more_button, pattern=r"^more:"))
-    application.add_handler(CallbackQueryHandler(queries.topic_button, pattern=r"^topic:"))
+        CallbackQueryHandler(buttons.expired_button, pattern=InvalidCallbackData))
     application.add_handler(InlineQueryHandler(queries.inline_query))
     application.add_handler(MessageHandler(filters.COMMAND, basics.unknown_command))
     application.add_handler(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import Update
-from telegram.constants import ParseMode
 
 from digest.countries import by_code
 from digest.stats import collect_stats
@@ -43,7 +42,7 @@ async def stats_command(update: Update, context: NewsContext) -> None:
         f"Feeds: {stats.feeds}, {len(stats.failing_feeds)} failing"
         + (f": {failing}" if failing else "") + (f" and {more} more" if more > 0 else ""),
     ]
-    await update.effective_message.reply_text("\n".join(lines), parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text("\n".join(lines))
 
 
 def _flag(code: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
 from digest.stories.compose import NOT_IN_US_MEDIA
 from digest.subscriptions import subscribed
@@ -55,7 +54,7 @@ async def start_command(update: Update, context: NewsContext) -> None:
         "digest of what its national outlets reported, with how other outlets and "
         f"other countries told the same stories.\n\n{status}\n\nSee /help for everything "
         "I can do.",
-        parse_mode=ParseMode.HTML, reply_markup=with_globe(PICK_BUTTON, update, context),
+        reply_markup=with_globe(PICK_BUTTON, update, context),
     )
 
 
@@ -71,7 +70,7 @@ def help_text(*, globe: bool = False) -> str:
 async def help_command(update: Update, context: NewsContext) -> None:
     """/help lists the commands."""
     globe = bool(context.bot_data.config.webapp.url)
-    await update.effective_message.reply_text(help_text(globe=globe), parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text(help_text(globe=globe))
 
 
 async def unknown_command(update: Update, context: NewsContext) -> None:
@@ -81,6 +80,4 @@ async def unknown_command(update: Update, context: NewsContext) -> None:
     if addressee and addressee.lower() != (context.bot.username or "").lower():
         return  # "/cmd@other_bot" in a group is for another bot
     await update.effective_message.reply_text(
-        f"I don't know the command {esc(clip(word, 40))}. See /help for what I can do.",
-        parse_mode=ParseMode.HTML,
-    )
+        f"I don't know the command {esc(clip(word, 40))}. See /help for what I can do.")

@@ -37,10 +37,9 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
-from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from digest.countries import by_code
+from digest.countries import label_of
 from digest.ingestion.ingest import Clock
 from digest.models import Delivery
 from digest.store import Store
@@ -60,16 +59,16 @@ def lead_preview(url: str) -> LinkPreviewOptions:
     """The story's own link as a large preview above the text; none without a link."""
     if not url:
         return NO_PREVIEW
-    return LinkPreviewOptions(url=url, prefer_large_media=True, show_above_text=True)
+    # is_disabled=None, not left out: PTB would fill it in from the bot-wide default (off).
+    return LinkPreviewOptions(is_disabled=None, url=url, prefer_large_media=True,
+                              show_above_text=True)
 
 
 def more_keyboard(countries: tuple[str, ...]) -> InlineKeyboardMarkup | None:
     """A "More from 🇯🇵 Japan" button per country (Telegram allows 100 a keyboard)."""
     buttons = []
     for code in countries[:100]:
-        found = by_code(code)
-        label = f"{found.flag} {found.name}" if found else code
-        buttons.append([InlineKeyboardButton(f"More from {label}",
+        buttons.append([InlineKeyboardButton(f"More from {label_of(code)}",
                                              callback_data=f"{MORE_PREFIX}{code}")])
     return InlineKeyboardMarkup(buttons) if buttons else None
 
@@ -176,7 +175,7 @@ class Courier:
         for attempt in range(NETWORK_RETRIES + 1):
             try:
                 await bot.send_message(
-                    pending.chat_id, pending.chunks[index], parse_mode=ParseMode.HTML,
+                    pending.chat_id, pending.chunks[index],
                     link_preview_options=lead_preview(pending.preview if index == 0 else ""),
                     disable_notification=index > 0,
                     reply_markup=more_keyboard(pending.more) if last else None)

@@ -6,15 +6,16 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
-from telegram import Update
-from telegram.constants import ParseMode
+from telegram import InlineKeyboardMarkup, Update
 
-from digest.countries import by_code
+from digest.countries import by_code, lookup
 from digest.stories.editions import Digest, Edition
 from handlers.delivery import MORE_PREFIX, lead_preview
-from handlers.replies import STILL_GATHERING
+from handlers.replies import STILL_GATHERING, button_data
 from handlers.subscriptions import current_chat
 from runtime.context import BotData, NewsContext
+
+MORE_LABEL = "More from "  # as `more_keyboard` writes it
 
 
 def composer(data: BotData, edition: Edition, chat_id: int, now: datetime
@@ -53,9 +54,25 @@ async def more_button(update: Update, context: NewsContext) -> None:
     """"More from 🇯🇵 Japan" shows the country's next stories in the same message; they are
     remembered as sent, so the next digest does not repeat them."""
     button = update.callback_query
+    await show_more(update, context, button_data(button).removeprefix(MORE_PREFIX),
+                    button.message.reply_markup)
+
+
+def more_code(label: str) -> str | None:
+    """The country of a `more_keyboard` label, "More from 🇯🇵 Japan": its flag (or its
+    code, for a country without one) says which."""
+    if not label.startswith(MORE_LABEL):
+        return None
+    found = lookup(label.removeprefix(MORE_LABEL).split(" ")[0], typos=False).country
+    return found.code if found else None
+
+
+async def show_more(update: Update, context: NewsContext, code: str,
+                    keyboard: InlineKeyboardMarkup | None) -> None:
+    """The country's next stories in place of the tapped message, under `keyboard`."""
+    button = update.callback_query
     data = context.bot_data
     chat_id = update.effective_chat.id
-    code = str(button.data).removeprefix(MORE_PREFIX)
     edition = await data.newsroom.edition()
     more = edition.more(code, data.store.sent_keys(chat_id),
                         per_country=data.config.digest.stories_per_country)
@@ -66,6 +83,6 @@ async def more_button(update: Update, context: NewsContext) -> None:
         return
     await button.answer()
     await button.edit_message_text(
-        more.chunks[0], parse_mode=ParseMode.HTML,
-        link_preview_options=lead_preview(more.preview), reply_markup=button.message.reply_markup)
+        more.chunks[0],
+        link_preview_options=lead_preview(more.preview), reply_markup=keyboard)
     await asyncio.to_thread(data.store.record_digest, chat_id, more.keys, data.clock())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from handlers.replies import button_data
 from runtime.context import NewsContext
 
 CONFIRM = InlineKeyboardMarkup([[
@@ -24,7 +25,7 @@ async def forget_button(update: Update, context: NewsContext) -> None:
     """The answer to the /forget confirmation."""
     query = update.callback_query
     await query.answer()
-    if query.data == "forget:yes":
+    if button_data(query) == "forget:yes":
         context.bot_data.store.delete_chat(update.effective_chat.id)
         await query.edit_message_text("Done: I have forgotten everything about this chat. "
                                       "Send /start to begin again.")

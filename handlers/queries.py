@@ -4,13 +4,15 @@ An answer is one story, shown as in a digest (with how long ago it was published
 in the chat's zone, and its picture as a preview when it has one), and buttons to
 page to older matching stories in the same message. A page is a story, not an
 article: each leads with the story's newest matching article, its takes under it.
-The query behind those buttons is kept in the chat's memory only: after
-a restart, or after many newer questions, an old button says to ask again.
+Those buttons carry the query itself (`Page`), kept by PTB's button cache in memory
+only: after a restart, or after many newer keyboards, an old button says to ask again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import tzinfo
+from typing import cast
 
 from telegram import (
     InlineKeyboardButton,
@@ -20,7 +22,6 @@ from telegram import (
     LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ParseMode
 
 from digest.countries import by_code
 from digest.models import Article
@@ -28,8 +29,8 @@ from digest.search.query import Query, parse_query
 from digest.stories.compose import render_story
 from digest.stories.summarize import summarize
 from digest.text import shorten
-from handlers.delivery import NO_PREVIEW, lead_preview
-from handlers.replies import STILL_GATHERING, clip, esc
+from handlers.delivery import lead_preview
+from handlers.replies import STILL_GATHERING, button_data, clip, esc
 from runtime.context import NewsContext
 
 PAGES = 20  # matching stories one answer can page through
@@ -38,13 +39,19 @@ SEARCHED = 200
 INLINE_PAGE = 20  # inline results per answer (Telegram allows 50)
 TITLE_LIMIT = 120  # inline result titles: a line or two in the list
 INLINE_CACHE_SECONDS = 60  # news moves; Telegram may serve the same answer for this long
-KEPT_QUERIES = 20  # per chat: the answers whose buttons still work
 TRENDING = 5
 HOW_TO_ASK = (
     "Ask me about a topic: /latest rare earths, /latest tariffs in Japan, or just write "
     "“news about the Taiwan Strait”. A country's newest story: /latest from Japan."
 )
-EXPIRED = "This answer is too old to page through; please ask again."
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """A ‹ Newer / More › button: the question, and which of its stories to show."""
+
+    query: Query
+    position: int
 
 
 async def latest_command(update: Update, context: NewsContext) -> None:
@@ -68,41 +75,37 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
             await update.effective_message.reply_text(STILL_GATHERING)
             return
         await update.effective_message.reply_text(
-            no_match_text(query), parse_mode=ParseMode.HTML,
-            reply_markup=trending_keyboard(context))
+            no_match_text(query), reply_markup=trending_keyboard(context))
         return
     chat_id = update.effective_chat.id
-    message = await update.effective_message.reply_text(
+    await update.effective_message.reply_text(
         await answer_text(context, query, found, 0, context.bot_data.newsroom.zone(chat_id)),
-        parse_mode=ParseMode.HTML, link_preview_options=picture(found[0]),
-        reply_markup=pager(0, len(found)))
-    remember(context, message.message_id, query)
+        link_preview_options=picture(found[0]),
+        reply_markup=pager(query, 0, len(found)))
 
 
 async def page_button(update: Update, context: NewsContext) -> None:
     """‹ Newer / More ›: the answer's message shows another matching story."""
     button = update.callback_query
-    query = context.chat_data.get("queries", {}).get(button.message.message_id)
-    if query is None:
-        await button.answer(EXPIRED, show_alert=True)
-        return
+    page = cast("Page", button.data)  # the handler's pattern lets only a Page through
+    query = page.query
     await button.answer()
     found = await stories(context, query)
-    position = min(_position(button.data), len(found) - 1)
+    position = min(page.position, len(found) - 1)
     if position < 0:
-        await button.edit_message_text(no_match_text(query), parse_mode=ParseMode.HTML)
+        await button.edit_message_text(no_match_text(query))
         return
     await button.edit_message_text(
         await answer_text(context, query, found, position,
                           context.bot_data.newsroom.zone(update.effective_chat.id)),
-        parse_mode=ParseMode.HTML, link_preview_options=picture(found[position]),
-        reply_markup=pager(position, len(found)))
+        link_preview_options=picture(found[position]),
+        reply_markup=pager(query, position, len(found)))
 
 
 async def topic_button(update: Update, context: NewsContext) -> None:
     """A trending-topic button under a "nothing found" answer asks about that topic."""
     await update.callback_query.answer()
-    await answer(update, context, str(update.callback_query.data).removeprefix("topic:"))
+    await answer(update, context, button_data(update.callback_query).removeprefix("topic:"))
 
 
 async def inline_query(update: Update, context: NewsContext) -> None:
@@ -124,15 +127,15 @@ async def inline_query(update: Update, context: NewsContext) -> None:
             description=f"{_flag(article)}{article.source} · {summarize(article, 200)}",
             url=article.url,
             input_message_content=InputTextMessageContent(
-                render_story(edition.item(article), tz=zone, country=""),
-                parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW),
+                render_story(edition.item(article), tz=zone, country="")),
         )
         for article in page
     ]
     more = len(found) > offset + INLINE_PAGE
-    # Personal: the posted story shows times in the asking user's zone.
+    # Personal: the posted story shows times in the asking user's zone. No next offset is
+    # None, not "": with Defaults set, PTB 22 sends an empty string parameter as [].
     await inline.answer(results, cache_time=INLINE_CACHE_SECONDS, is_personal=True,
-                        next_offset=str(offset + INLINE_PAGE) if more else "")
+                        next_offset=str(offset + INLINE_PAGE) if more else None)
 
 
 async def stories(context: NewsContext, query: Query) -> list[Article]:
@@ -172,33 +175,21 @@ def no_match_text(query: Query) -> str:
 
 
 def trending_keyboard(context: NewsContext) -> InlineKeyboardMarkup | None:
-    topics = [t for t in context.bot_data.newsroom.trending(TRENDING)
-              if len(f"topic:{t}".encode()) <= 64]  # Telegram's callback data limit
+    # Any length: PTB's button cache sends Telegram a 64-byte key, not the data itself.
+    topics = context.bot_data.newsroom.trending(TRENDING)
     if not topics:
         return None
     return InlineKeyboardMarkup(
         [[InlineKeyboardButton(t, callback_data=f"topic:{t}")] for t in topics])
 
 
-def pager(position: int, total: int) -> InlineKeyboardMarkup | None:
+def pager(query: Query, position: int, total: int) -> InlineKeyboardMarkup | None:
     buttons = []
     if position > 0:
-        buttons.append(InlineKeyboardButton("‹ Newer", callback_data=f"page:{position - 1}"))
+        buttons.append(InlineKeyboardButton("‹ Newer", callback_data=Page(query, position - 1)))
     if position + 1 < total:
-        buttons.append(InlineKeyboardButton("More ›", callback_data=f"page:{position + 1}"))
+        buttons.append(InlineKeyboardButton("More ›", callback_data=Page(query, position + 1)))
     return InlineKeyboardMarkup([buttons]) if buttons else None
-
-
-def remember(context: NewsContext, message_id: int, query: Query) -> None:
-    queries: dict[int, Query] = context.chat_data.setdefault("queries", {})
-    queries[message_id] = query
-    while len(queries) > KEPT_QUERIES:
-        del queries[next(iter(queries))]  # the oldest answer's buttons stop working
-
-
-def _position(data: object) -> int:
-    text = str(data).removeprefix("page:")
-    return int(text) if text.isdigit() else 0
 
 
 def _flag(article: Article) -> str:

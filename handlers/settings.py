@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 
 from digest.schedule import zone_of
 from digest.times import parse_time_of_day
 from digest.timezones import ZoneAnswer, is_zone_name, resolve_timezone
-from handlers.replies import clip, esc
+from handlers.replies import button_data, clip, esc
 from handlers.subscriptions import current_chat
 from runtime.context import NewsContext
 
@@ -30,12 +29,11 @@ async def _set_schedule(update: Update, context: NewsContext, value: str | None,
     if value is None:
         said = problem.format(esc(clip(text))) if text else ""
         await update.effective_message.reply_text(
-            f"{said}{usage}\nYour digest comes at {schedule_line(context, chat_id)}.",
-            parse_mode=ParseMode.HTML)
+            f"{said}{usage}\nYour digest comes at {schedule_line(context, chat_id)}.")
         return
     context.bot_data.store.update_chat(chat_id, **changes)
     await update.effective_message.reply_text(
-        f"{done} every day at {schedule_line(context, chat_id)}.", parse_mode=ParseMode.HTML)
+        f"{done} every day at {schedule_line(context, chat_id)}.")
 
 
 async def time_command(update: Update, context: NewsContext) -> None:
@@ -55,8 +53,7 @@ async def timezone_command(update: Update, context: NewsContext) -> None:
     answer = resolve_timezone(text, context.bot_data.clock())
     if answer.choices:
         await update.effective_message.reply_text(
-            _question(answer, text), parse_mode=ParseMode.HTML,
-            reply_markup=_zone_keyboard(answer, context))
+            _question(answer, text), reply_markup=_zone_keyboard(answer, context))
         return
     await _set_schedule(
         update, context, answer.zone, {"timezone": answer.zone or ""},
@@ -69,7 +66,7 @@ async def timezone_command(update: Update, context: NewsContext) -> None:
 async def timezone_button(update: Update, context: NewsContext) -> None:
     """A zone button of /timezone: set it and show the digest time in it."""
     query = update.callback_query
-    zone = (query.data or "").removeprefix("tz:")
+    zone = button_data(query).removeprefix("tz:")
     if not is_zone_name(zone):
         await query.answer("That time zone is unknown.")
         return
@@ -77,8 +74,7 @@ async def timezone_button(update: Update, context: NewsContext) -> None:
     chat_id = update.effective_chat.id
     context.bot_data.store.update_chat(chat_id, timezone=zone)
     await query.edit_message_text(
-        f"Time zone set. Your digest will come every day at {schedule_line(context, chat_id)}.",
-        parse_mode=ParseMode.HTML)
+        f"Time zone set. Your digest will come every day at {schedule_line(context, chat_id)}.")
 
 
 def _question(answer: ZoneAnswer, text: str) -> str:
@@ -111,5 +107,4 @@ async def resume_command(update: Update, context: NewsContext) -> None:
     chat_id = update.effective_chat.id
     context.bot_data.store.update_chat(chat_id, paused=False)
     await update.effective_message.reply_text(
-        f"Daily digests resumed: every day at {schedule_line(context, chat_id)}.",
-        parse_mode=ParseMode.HTML)
+        f"Daily digests resumed: every day at {schedule_line(context, chat_id)}.")

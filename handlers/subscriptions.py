@@ -9,14 +9,13 @@ Callback data stays far below Telegram's 64 bytes: `reg`, `reg:<region>:<page>`,
 from __future__ import annotations
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from digest.countries import Country, by_code
 from digest.models import Chat
 from digest.subscriptions import Change, Coverage, subscribe, subscribed, toggle, unsubscribe
 from handlers.globe import with_globe
-from handlers.replies import clip, country_list, esc
+from handlers.replies import button_data, clip, country_list, esc
 from runtime.context import NewsContext
 
 PAGE_SIZE = 10
@@ -70,7 +69,7 @@ def picker_text(chat: Chat, region: str = "") -> str:
 async def show_picker(update: Update, context: NewsContext) -> None:
     chat = current_chat(context, update.effective_chat.id)
     await update.effective_message.reply_text(
-        picker_text(chat), parse_mode=ParseMode.HTML,
+        picker_text(chat),
         reply_markup=with_globe(regions_keyboard(context.bot_data.newsroom.coverage, chat), update,
                                 context),
     )
@@ -139,7 +138,7 @@ async def subscribe_command(update: Update, context: NewsContext) -> None:
     offered = offered_suggestions(change, data.newsroom.coverage)
     await update.effective_message.reply_text(
         change_text(change, "added", frozenset(c.code for c in offered)),
-        parse_mode=ParseMode.HTML, reply_markup=suggestion_keyboard(offered),
+        reply_markup=suggestion_keyboard(offered),
     )
 
 
@@ -154,7 +153,7 @@ async def unsubscribe_command(update: Update, context: NewsContext) -> None:
         context.bot_data.store.save_chat(change.chat)
     reply = change_text(change, "removed") if change.changed or change.found else (
         "You have no countries to remove. Send /subscribe to pick some.")
-    await update.effective_message.reply_text(reply, parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text(reply)
 
 
 def settings_text(chat: Chat, context: NewsContext) -> str:
@@ -173,8 +172,7 @@ def settings_text(chat: Chat, context: NewsContext) -> str:
 async def mysubs_command(update: Update, context: NewsContext) -> None:
     """/mysubs lists the chat's countries and digest schedule."""
     chat = current_chat(context, update.effective_chat.id)
-    await update.effective_message.reply_text(settings_text(chat, context),
-                                              parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text(settings_text(chat, context))
 
 
 async def countries_command(update: Update, context: NewsContext) -> None:
@@ -188,7 +186,7 @@ async def countries_command(update: Update, context: NewsContext) -> None:
     total = sum(coverage.outlets.values())
     parts.append(f"{len(coverage.outlets)} countries, {total} outlets. "
                  "Subscribe with /subscribe Japan, Brazil.")
-    await update.effective_message.reply_text("\n\n".join(parts), parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text("\n\n".join(parts))
 
 
 async def picker_button(update: Update, context: NewsContext) -> None:
@@ -197,7 +195,7 @@ async def picker_button(update: Update, context: NewsContext) -> None:
     assert query is not None  # registered for callback queries only
     data = context.bot_data
     chat = current_chat(context, update.effective_chat.id)
-    kind, *args = (query.data or "").split(":")
+    kind, *args = button_data(query).split(":")
     await query.answer()
     if kind == "done":
         await _edit(query, settings_text(chat, context), None)
@@ -218,7 +216,7 @@ async def suggestion_button(update: Update, context: NewsContext) -> None:
     """A "did you mean" button: subscribe to that country."""
     query = update.callback_query
     data = context.bot_data
-    code = (query.data or "").removeprefix("add:")
+    code = button_data(query).removeprefix("add:")
     country = by_code(code)
     if country is None or not data.newsroom.coverage.covers(country):
         await query.answer("That country is not covered.")
@@ -227,13 +225,12 @@ async def suggestion_button(update: Update, context: NewsContext) -> None:
     change = subscribe(chat, code, data.newsroom.coverage)
     data.store.save_chat(change.chat)
     await query.answer(f"Added {country.name}")
-    await query.message.reply_text(settings_text(change.chat, context),
-                                   parse_mode=ParseMode.HTML)
+    await query.message.reply_text(settings_text(change.chat, context))
 
 
 async def _edit(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> None:
     try:
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as exc:
         if "not modified" not in str(exc).lower():  # a double tap changes nothing
             raise

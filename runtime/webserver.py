@@ -23,7 +23,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from telegram import MenuButtonWebApp, Update, WebAppInfo
-from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
 
@@ -116,7 +115,7 @@ async def start_web_server(application: Application, data: BotData) -> WebServer
 def _notifier(application: Application) -> Notify:
     async def notify(chat_id: int, text: str) -> None:
         try:
-            await application.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML)
+            await application.bot.send_message(chat_id, text)
         except TelegramError as exc:  # blocked, deleted: the subscriptions are saved anyway
             log.warning("could not send the Mini App summary to %s: %s", chat_id, exc)
     return notify
@@ -147,7 +146,9 @@ def _webhook_route(application: Application, url: str, secret: str) -> Route:
         if secret and not hmac.compare_digest(given.encode(), secret.encode()):
             raise HTTPException(403, "wrong secret token")
         body = await read_json(request, MAX_UPDATE_BODY)
-        await application.update_queue.put(Update.de_json(body, application.bot))
+        update = Update.de_json(body, application.bot)
+        application.bot.insert_callback_data(update)  # button data PTB keeps, as polling does
+        await application.update_queue.put(update)
         return Response(status_code=200)
 
     return Route(urlsplit(url).path or "/", receive, methods=["POST"])

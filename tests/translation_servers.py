@@ -7,13 +7,12 @@ garbage), so tests run the real client code over real HTTP.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from console.local_http import LocalHandler, LocalHTTPServer
 
 PREFIX = "EN:"  # a "translation" is the text behind this prefix, so order can be checked
 
@@ -35,7 +34,7 @@ class Seen:
     body: Any  # the parsed JSON body
 
 
-class TranslationServer:
+class TranslationServer(LocalHTTPServer):
     """Plays all three backends at once: the path of a request says which one is meant.
 
     `status` other than 200 answers that status with the backend's own error
@@ -51,7 +50,7 @@ class TranslationServer:
         self.stall = 0.0
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(LocalHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 raw = self.rfile.read(length)
@@ -62,35 +61,10 @@ class TranslationServer:
                 server.requests.append(Seen(self.path, dict(self.headers), body))
                 if server.stall:
                     time.sleep(server.stall)
-                status, content_type, payload = server.answer(
-                    self.path, self.headers.get("Authorization", ""), body
-                )
-                self.send_response(status)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(payload)
+                self.answer(*server.answer(
+                    self.path, self.headers.get("Authorization", ""), body))
 
-            def log_message(self, format: str, *args: object) -> None:
-                """Quiet: tests read `requests` instead."""
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True,
-                                        kwargs={"poll_interval": 0.05})
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
-
-    def start(self) -> TranslationServer:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__init__(Handler)
 
     def answer(self, path: str, authorization: str, body: Any) -> tuple[int, str, bytes]:
         """(status, content type, body) for one request, following `mode` and `status`."""

@@ -24,6 +24,16 @@ async def test_start_welcomes_a_new_chat(bot: RunningBot) -> None:
     assert button_labels(reply.result) == ["Pick countries"]
 
 
+async def test_every_reply_is_html_without_link_previews(bot: RunningBot) -> None:
+    """Said once, as the bot's defaults: plain replies and edits carry them too."""
+    start = await bot.say(CHAT, "/start")
+    unknown = await bot.say(CHAT, "/nosuchcommand")
+    edit = await bot.tap(CHAT, start.result["message_id"], "Pick countries")
+    for call in (start, unknown, edit):
+        assert call.params["parse_mode"] == "HTML"
+        assert call.params["link_preview_options"] == {"is_disabled": True}
+
+
 async def test_start_lists_the_chat_subscriptions(bot: RunningBot) -> None:
     await bot.say(CHAT, "/subscribe Japan, Brazil")
     reply = await bot.say(CHAT, "/start")

@@ -218,3 +218,20 @@ async def test_more_from_a_country_edits_the_message_and_is_not_repeated(
         assert "Nothing new from 🇯🇵 Japan since your last digest." in again.result["text"]
     finally:
         await running.stop()
+
+
+async def test_more_from_a_country_works_after_a_restart(
+    bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer,
+) -> None:
+    """PTB's button cache is lost on a restart; a digest's More buttons still work."""
+    running = await running_bot(bot_api, tmp_path, feed_server, NEWS, stories_per_country=1)
+    try:
+        await running.say(CHAT, "/subscribe Japan")
+        digest = await running.say(CHAT, "/digest")
+        await running.restart()
+        more = await running.tap(CHAT, digest.result["message_id"], "More from 🇯🇵 Japan")
+        assert more.method == "editMessageText"
+        assert f"1. {TYPHOON.title}" in more.result["text"]
+        assert button_labels(more.result) == ["More from 🇯🇵 Japan"]
+    finally:
+        await running.stop()
