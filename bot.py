@@ -12,36 +12,28 @@ import os
 import sys
 from datetime import timedelta
 
-import httpx
 from telegram.error import TelegramError
 from telegram.ext import Application, BaseUpdateProcessor
 from telegram.request import BaseRequest
 
 from console import run_console
 from digest.config import Config, ConfigError, load_config
-from digest.editions import Editions
-from digest.feeds import FeedFetcher, make_client
-from digest.health import feed_health, format_health, too_many_failing
-from digest.ingest import Clock, Ingestor, utc_now
+from digest.ingestion.ingest import Clock, utc_now
+from digest.ingestion.sources import load_catalog
 from digest.models import Source
-from digest.search import SearchIndex
-from digest.sources import load_catalog
+from digest.newsroom import Newsroom
 from digest.store import Store, StoreError
-from digest.subscriptions import Coverage
-from digest.translate import DailyBudget, make_translator
-from digest.translations import Translations
-from digest.worker import WorkerProcess
 from handlers import bot_commands, register
 from handlers.buttons import KEPT_KEYBOARDS
-from handlers.context import BotData, context_types
 from handlers.delivery import Courier
-from handlers.errors import configure_logging, guard_token
 from handlers.ratelimit import ChatRateLimiter
 from handlers.replies import MESSAGE_DEFAULTS
 from handlers.scheduling import schedule_jobs
-from runtime import startup
+from runtime import cli, startup
+from runtime.context import BotData, context_types
 from runtime.lifecycle import Webhook
 from runtime.lifecycle import run as run_bot
+from runtime.logs import configure_logging, guard_token
 from runtime.updates import PerChatUpdateProcessor
 from runtime.webserver import WebServer, start_web_server
 
@@ -60,47 +52,33 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
                       updates: BaseUpdateProcessor | None = None) -> Application:
     """The bot, ready to run: handlers registered, jobs and resources set up on start.
 
+    The application owns what it opens: the newsroom's HTTP client and worker process and
+    the web server start in post_init and end in post_shutdown, which closes the store too.
     `clock` and `check_every` exist for tests that drive the schedule without waiting;
     `transport` replaces HTTPS to the Bot API (console mode answers in-process);
     `updates` replaces the per-chat update processor (tests use smaller flood limits).
     """
-    worker = WorkerProcess()
-    client: httpx.AsyncClient | None = None
+    newsroom = Newsroom(config, store, sources, clock=clock)
     web: WebServer | None = None
     application: Application
 
     def running() -> bool:
         return application.running
 
-    data = BotData(
-        config=config, store=store, sources=sources, coverage=Coverage.of(sources),
-        editions=Editions(store, sources, worker, clock=clock),
-        index=SearchIndex(),
-        courier=Courier(store, clock, running=running),
-        clock=clock,
-    )
+    data = BotData.of(config, store, newsroom, Courier(store, clock, running=running), clock)
 
     async def post_init(application: Application) -> None:
-        nonlocal client, web
-        client = make_client(config.ingest.timeout_seconds)
-        data.ingestor = build_ingestor(config, store, sources, client, worker, clock)
-        translator = make_translator(config.translate, client)
-        if translator is not None:
-            data.translations = Translations(
-                translator, DailyBudget(config.translate.daily_characters),
-                target=config.translate.target, batch_size=config.translate.batch_size)
-        data.index = await asyncio.to_thread(SearchIndex.of, store.articles())
+        nonlocal web
+        await newsroom.open()
         await application.bot.set_my_commands(bot_commands(globe=bool(config.webapp.url)))
         await schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
-                      check_every)
+                            check_every)
         web = await start_web_server(application, data)
 
     async def post_shutdown(application: Application) -> None:
         if web is not None:
             await web.stop()
-        worker.close()
-        if client is not None:
-            await client.aclose()
+        await newsroom.close()
         store.close()
 
     builder = (
@@ -121,78 +99,6 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     register(application, globe=bool(config.webapp.url))
     guard_token(config.token)
     return application
-
-
-def build_ingestor(
-    config: Config, store: Store, sources: list[Source], client: httpx.AsyncClient,
-    worker: WorkerProcess, clock: Clock = utc_now,
-) -> Ingestor:
-    fetcher = FeedFetcher(
-        client,
-        concurrency=config.ingest.concurrency,
-        per_host=config.ingest.per_host,
-        max_bytes=int(config.ingest.max_feed_mb * 1024 * 1024),
-        deadline=config.ingest.timeout_seconds * 2,
-    )
-    return Ingestor(
-        store,
-        sources,
-        fetcher,
-        retention_days=config.ingest.retention_days,
-        interval=timedelta(minutes=config.ingest.interval_minutes),
-        worker=worker,
-        max_entries=config.ingest.max_entries_per_feed,
-        parse_timeout=config.ingest.parse_timeout_seconds,
-        clock=clock,
-    )
-
-
-async def ingest_once(config: Config, store: Store, sources: list[Source], *,
-                      force: bool = False) -> int:
-    """One pass with a progress line on a terminal and a summary at the end; exit code 1
-    when too many feeds are failing, as for `sources`. `force` retries backing-off feeds."""
-    interactive = sys.stderr.isatty()
-
-    def progress(done: int, total: int, source: Source, outcome: str) -> None:
-        if interactive:
-            print(f"\r\033[K[{done}/{total}] {source.country} {source.name}: {outcome}",
-                  end="", file=sys.stderr, flush=True)
-        elif outcome not in ("ok", "not modified"):
-            print(f"{source.country} {source.name}: {outcome}", file=sys.stderr)
-
-    worker = WorkerProcess()
-    async with make_client(config.ingest.timeout_seconds) as client:
-        try:
-            report = await build_ingestor(config, store, sources, client, worker).run_pass(
-                progress, force=force)
-        finally:
-            worker.close()
-    if interactive:
-        print("\r\033[K", end="", file=sys.stderr)
-    print(report.summary() + (" (--force reads them now)" if report.backing_off else ""))
-    return show_failing_share(config, store, sources)
-
-
-def show_sources(config: Config, store: Store, sources: list[Source]) -> int:
-    """The feed table; exit code 1 when more than the configured share is failing, so that
-    cron or a monitoring check can alert on it."""
-    now = utc_now()
-    for line in format_health(feed_health(store, sources, now), now):
-        print(line)
-    return show_failing_share(config, store, sources)
-
-
-def show_failing_share(config: Config, store: Store, sources: list[Source]) -> int:
-    """1 (with a line on stderr) when more than [sources] max_failing_share of the feeds
-    are failing, else 0: the exit code of `ingest` and `sources`."""
-    rows = feed_health(store, sources, utc_now())
-    if not too_many_failing(rows, config.sources.max_failing_share):
-        return 0
-    failing = sum(row.failing for row in rows)
-    print(f"error: {failing} of {len(rows)} feeds are failing, more than "
-          f"[sources] max_failing_share ({config.sources.max_failing_share:.0%})",
-          file=sys.stderr)
-    return 1
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -271,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
                 if hook.webhook_url else None
             return run_bot(build_application(config, store, sources), webhook)
         if args.command == "sources":
-            return show_sources(config, store, sources)
-        return asyncio.run(ingest_once(config, store, sources, force=args.force))
+            return cli.show_sources(config, store, sources)
+        return asyncio.run(cli.ingest_once(config, store, sources, force=args.force))
     except (startup.StartupError, TelegramError) as exc:  # also while starting to serve
         failure = exc if isinstance(exc, startup.StartupError) else startup.explain(exc, config)
         print(failure.line, file=sys.stderr)

@@ -35,7 +35,7 @@ from itertools import accumulate
 from pathlib import Path
 
 from digest.models import Article
-from digest.stories import THRESHOLD, Story, cluster, pair_similarities
+from digest.stories.cluster import THRESHOLD, Story, cluster, pair_similarities
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 TGCONTEST = DATA / "tgcontest-toloka"

@@ -47,9 +47,9 @@ from zoneinfo import ZoneInfo
 
 from benchmarks import synthetic
 from digest.config import DigestConfig
-from digest.editions import WATCHED_MEDIA, Edition
 from digest.models import Article, Chat
-from digest.stories import Story, group_positions, in_story_order, stories_of
+from digest.stories.cluster import Story, group_positions, in_story_order, stories_of
+from digest.stories.editions import WATCHED_MEDIA, Edition
 
 ARTICLES = 15_000
 CHATS = 100_000

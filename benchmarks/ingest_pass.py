@@ -20,11 +20,11 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from digest.feeds import FeedFetcher, make_client
-from digest.ingest import Ingestor
+from digest.ingestion.fetch import FeedFetcher, make_client
+from digest.ingestion.ingest import Ingestor
+from digest.ingestion.worker import WorkerProcess
 from digest.models import Source
 from digest.store import Store
-from digest.worker import WorkerProcess
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared/data/fastfeedparser-real-feeds"
 

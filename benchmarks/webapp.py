@@ -6,7 +6,7 @@ spins in headless Chromium, and how fast the API answers with the full catalog.
 The bot's web server (Starlette on uvicorn, runtime/webserver.py) serves the app and its
 API on a local port from a temporary store holding N synthetic news articles (15,000 by
 default, over 48 hours, clustered into an edition as an ingestion pass would) and the
-built-in catalog (digest/sources.toml). Debian's Chromium, driven by Playwright, opens
+built-in catalog (digest/ingestion/sources.toml). Debian's Chromium, driven by Playwright, opens
 the page with signed launch data.
 
 Reported (targets from the issue):
@@ -44,14 +44,12 @@ import httpx
 
 from benchmarks import synthetic
 from digest.config import Config, TelegramConfig, WebAppConfig
-from digest.editions import Editions
-from digest.search import SearchIndex
-from digest.sources import load_catalog
+from digest.ingestion.sources import load_catalog
+from digest.newsroom import Newsroom
 from digest.store import Store
 from digest.subscriptions import Coverage
-from digest.worker import WorkerProcess
-from handlers.context import BotData
 from handlers.delivery import Courier
+from runtime.context import BotData
 from runtime.webserver import WebServer
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, LIGHT_THEME, PHONE, browser_missing
 from webapp.auth import WebAppUser, launch_fragment, sign_init_data
@@ -74,22 +72,18 @@ def percentiles(samples: list[float]) -> str:
             f"min {ordered[0]:.2f} ms (n={len(ordered)})")
 
 
-async def start_server(folder: Path, articles: int) -> tuple[WebServer, BotData, WorkerProcess]:
+async def start_server(folder: Path, articles: int) -> tuple[WebServer, BotData]:
     sources = load_catalog("")
     store = Store(str(folder / "store.json"))
     print(f"store: {articles:,} synthetic articles over 48 h; catalog: {len(sources)} feeds "
           f"in {len(Coverage.of(sources).outlets)} countries")
     store.add_articles(synthetic.news(articles, now=NOW))
-    worker = WorkerProcess()
     config = Config(telegram=TelegramConfig(token=TOKEN),
                     webapp=WebAppConfig(url="http://127.0.0.1/", port=0))
-    data = BotData(config=config, store=store, sources=sources,
-                   coverage=Coverage.of(sources),
-                   editions=Editions(store, sources, worker, clock=clock),
-                   index=SearchIndex(), courier=Courier(store, clock, running=lambda: True),
-                   clock=clock)
+    data = BotData.of(config, store, Newsroom(config, store, sources, clock=clock),
+                      Courier(store, clock, running=lambda: True), clock)
     started = time.perf_counter()
-    edition = await data.editions.current()
+    edition = await data.newsroom.edition()
     print(f"edition: {len(edition.stories):,} stories, built in "
           f"{time.perf_counter() - started:.1f} s (once per ingestion pass)")
 
@@ -98,12 +92,12 @@ async def start_server(folder: Path, articles: int) -> tuple[WebServer, BotData,
 
     server = WebServer(WebApp(data, TOKEN, notify).routes(), "127.0.0.1", 0)
     await server.start()
-    return server, data, worker
+    return server, data
 
 
 async def api_latency(base: str, data: BotData) -> None:
     headers = {"Authorization": "tma " + sign_init_data(USER, TOKEN, now=NOW)}
-    covered = sorted(data.coverage.outlets)
+    covered = sorted(data.newsroom.coverage.outlets)
     async with httpx.AsyncClient(base_url=base, headers=headers) as client:
         async def timed(path: str) -> float:
             started = time.perf_counter()
@@ -202,9 +196,9 @@ async def main() -> None:
     parser.add_argument("--loads", type=int, default=7)
     args = parser.parse_args()
     print("load average: {:.1f} {:.1f} {:.1f} on {} cores".format(*os.getloadavg(),
-                                                                 os.cpu_count()))
+                                                                 os.cpu_count() or 1))
     with tempfile.TemporaryDirectory(prefix="newsbot-webapp-bench-") as folder:
-        server, data, worker = await start_server(Path(folder), args.articles)
+        server, data = await start_server(Path(folder), args.articles)
         base = f"http://127.0.0.1:{server.port}/"
         try:
             missing = browser_missing()
@@ -215,7 +209,7 @@ async def main() -> None:
             await api_latency(base, data)
         finally:
             await server.stop()
-            worker.close()
+            await data.newsroom.close()
             data.store.close()
 
 

@@ -28,9 +28,8 @@ from telegram.ext import Application
 from console.api import USER, ConsoleBotAPI
 from console.samples import SAMPLES, SampleServer
 from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig, WebAppConfig
-from digest.sources import load_catalog
+from digest.ingestion.sources import load_catalog
 from digest.store import Store
-from handlers.scheduling import refresh
 from webapp.auth import WebAppUser, launch_fragment, sign_init_data
 
 CONSOLE_TOKEN = "0:console"  # never sent anywhere: the console answers every request itself
@@ -69,12 +68,15 @@ async def run_console(config: Config, build_application: AppFactory,
         api = ConsoleBotAPI(show)
         application = build_application(config, Store(config.storage.path), sources,
                                         transport=api)
+        post_init, post_shutdown = application.post_init, application.post_shutdown
+        assert post_init is not None  # build_application sets both hooks
+        assert post_shutdown is not None
         await application.initialize()
-        await application.post_init(application)
-        report = await refresh(application.bot_data)
+        await post_init(application)
+        report = await application.bot_data.newsroom.refresh()
         countries = len({s.country for s in sources})
         show(f"Console mode, with SAMPLE news (invented for trying the bot, not real "
-             f"reporting): {len(report.new_articles) if report else 0} articles from "
+             f"reporting): {len(report.new_articles)} articles from "
              f"{len(sources)} outlets in {countries} countries.\n"
              f"The globe (Mini App) in a browser: {globe_link(config, application)}\n{HOW_TO}")
         await application.start()
@@ -99,7 +101,7 @@ async def run_console(config: Config, build_application: AppFactory,
         finally:
             await application.stop()
             await application.shutdown()
-            await application.post_shutdown(application)
+            await post_shutdown(application)
     return 0
 
 

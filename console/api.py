@@ -24,7 +24,7 @@ JSONDict = dict[str, Any]
 BOT = {"id": 1, "is_bot": True, "first_name": "World news digest", "username": "newsdigest_bot",
        "can_join_groups": True, "can_read_all_group_messages": False,
        "supports_inline_queries": True}
-USER = {"id": 1000, "is_bot": False, "first_name": "You", "language_code": "en"}
+USER: dict[str, Any] = {"id": 1000, "is_bot": False, "first_name": "You", "language_code": "en"}
 CHAT = {"id": USER["id"], "type": "private", "first_name": USER["first_name"]}
 # "@newsdigest_bot rare earths", or "@bot rare earths" for short: an inline query.
 INLINE = re.compile(rf"@(?:{BOT['username']}|bot)\s+(\S.*)", re.IGNORECASE)

@@ -16,7 +16,10 @@ import tomllib
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from digest.times import parse_clock
 
 DEFAULT_CONFIG_NAME = "config.toml"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
@@ -144,18 +147,11 @@ class Config:
         return self.telegram.token or os.environ.get(TOKEN_ENV, "")
 
 
-_TIME = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
 # What Telegram accepts as a webhook's secret_token.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_TIMEOUT_SECONDS = 600
 MAX_FEED_MB = 1024
-
-
-def parse_clock(text: str) -> tuple[int, int] | None:
-    """'7:30' or '07:30' as (hour, minute); None when it is not a time of day."""
-    match = _TIME.fullmatch(text.strip())
-    return (int(match[1]), int(match[2])) if match else None
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:
@@ -174,7 +170,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> Config:
         raise ConfigError(f"{file}: cannot read it ({exc.__class__.__name__})") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML ({exc})") from None
-    sections = {}
+    sections: dict[str, Any] = {}
     for name, value in raw.items():
         section_type = _field_types(Config).get(name)
         if section_type is None or name == "origin":
@@ -218,9 +214,12 @@ def _coerce(file: Path, key: str, expected: object, value: object) -> object:
         raise ConfigError(
             f"{file}: {key} must be {_type_name(expected)}, not {_type_name(type(value))}"
         )
-    if expected is float and not math.isfinite(value):  # type: ignore[arg-type]
-        raise ConfigError(f"{file}: {key} must be a finite number, not {value}")
-    return float(value) if expected is float else value
+    if expected is float:
+        assert isinstance(value, int | float)  # _is accepted it
+        if not math.isfinite(value):
+            raise ConfigError(f"{file}: {key} must be a finite number, not {value}")
+        return float(value)
+    return value
 
 
 def _is(expected: object, value: object) -> bool:
@@ -232,10 +231,11 @@ def _is(expected: object, value: object) -> bool:
 
 
 def _type_name(kind: object) -> str:
-    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
-        kind,  # type: ignore[arg-type]
-        getattr(kind, "__name__", str(kind)),
-    )
+    return _TYPE_NAMES.get(kind) or str(getattr(kind, "__name__", kind))
+
+
+_TYPE_NAMES: dict[object, str] = {
+    str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
 def _validate(file: Path, config: Config) -> None:

@@ -14,7 +14,6 @@ conversions.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -22,13 +21,9 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from digest.config import parse_clock
 from digest.models import Chat
+from digest.times import parse_clock
 from digest.timezones import OFFSET
-
-_AM_PM = re.compile(r"(\d{1,2})(?:[:.h](\d{2}))?\s*([ap])\.?\s*m\.?", re.IGNORECASE)
-_H_SUFFIX = re.compile(r"(\d{1,2})(?:h(\d{2})?)?")
-_NAMED_TIMES = {"noon": "12:00", "midday": "12:00", "12 noon": "12:00", "midnight": "00:00"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,23 +31,6 @@ class Due:
     chat: Chat
     local_date: date
     at: datetime  # when it fell due
-
-
-def parse_time_of_day(text: str) -> str | None:
-    """'07:30', '7:30', '7am', '7.30 pm', '19h', '7', 'noon' as 'HH:MM'; None if not a time."""
-    text = text.strip()
-    if named := _NAMED_TIMES.get(" ".join(text.lower().split())):
-        return named
-    clock = parse_clock(text)
-    if clock is None and (match := _AM_PM.fullmatch(text)):
-        hour, minute = int(match[1]), int(match[2] or 0)
-        if not 1 <= hour <= 12 or minute > 59:
-            return None
-        clock = (hour % 12 + (12 if match[3].lower() == "p" else 0), minute)
-    if clock is None and (match := _H_SUFFIX.fullmatch(text.lower())):
-        hour, minute = int(match[1]), int(match[2] or 0)
-        clock = (hour, minute) if hour < 24 and minute < 60 else None
-    return f"{clock[0]:02d}:{clock[1]:02d}" if clock else None
 
 
 @cache
@@ -139,10 +117,11 @@ class DueIndex:
             self._read[slot] = window[0]
             windows.append((tuple(members), window))
         read_now = {chat_id for members, _ in windows for chat_id in members}
-        for chat_id, slot in refiled.items():
-            window = _window(slot, now, grace) if slot else None
-            if (window is not None and chat_id not in read_now
-                    and self._read.get(slot) == window[0]):  # its slot was read before
+        for chat_id, own_slot in refiled.items():
+            if own_slot is None or chat_id in read_now:
+                continue
+            window = _window(own_slot, now, grace)
+            if window is not None and self._read.get(own_slot) == window[0]:  # read before
                 windows.append(((chat_id,), window))
         return (due for members, window in windows for due in _unsent(members, window, current))
 

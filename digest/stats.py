@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from digest.health import feed_health
+from digest.ingestion.health import feed_health
 from digest.models import Source
 from digest.store import Store
 

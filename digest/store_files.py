@@ -198,8 +198,12 @@ class WriterLock:
 
     @classmethod
     def acquire(cls, folder: Path) -> WriterLock:
-        folder.mkdir(parents=True, exist_ok=True)
-        file = open(folder / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 (held open)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            file = open(folder / LOCK_NAME, "a+", encoding="utf-8")  # noqa: SIM115 (held open)
+        except OSError as exc:
+            raise StoreError(f"{folder / LOCK_NAME}: cannot open the store's lock file "
+                             f"({exc.strerror or exc})") from None
         try:
             fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -17,8 +17,8 @@ from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Any
 
-from digest.config import parse_clock
 from digest.models import Article, Chat, Delivery, FeedState
+from digest.times import parse_clock
 
 
 class BadRecord(ValueError):

@@ -14,6 +14,8 @@ from html.parser import HTMLParser
 
 from lxml.html.defs import tags as lxml_html_tags
 
+from digest.tokens import fold
+
 _BLOCK_TAGS = frozenset(
     ("address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "figcaption",
      "figure", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav",
@@ -109,21 +111,10 @@ def strip_boilerplate(text: str) -> str:
 
 def title_key(title: str) -> str:
     """A title reduced to letters and digits, so republished headlines compare equal."""
-    folded = fold_accents(title.casefold())
+    folded = fold(title)
     # Letters, marks and digits make words (\w alone would split Hindi at vowel signs).
     return " ".join("".join(ch if unicodedata.category(ch)[0] in "LMN" else " "
                             for ch in folded).split())
-
-
-def fold_accents(text: str) -> str:
-    """Latin accents removed ("é" -> "e"); marks of other scripts (Hindi vowel signs,
-    Japanese dakuten) are part of the letter and are kept."""
-    kept: list[str] = []
-    for ch in unicodedata.normalize("NFKD", text):
-        if unicodedata.combining(ch) and kept and kept[-1] < "\u0250":
-            continue
-        kept.append(ch)
-    return unicodedata.normalize("NFC", "".join(kept))
 
 
 ELLIPSIS = "…"

@@ -111,7 +111,7 @@ def resolve_timezone(text: str, now: datetime) -> ZoneAnswer:
         return ZoneAnswer(zone)
     if options := _AMBIGUOUS.get(key):
         return ZoneAnswer(choices=tuple(
-            ZoneChoice(f"{country.flag} {country.name}", zone)
+            ZoneChoice(country.label, zone)
             for code, zone in options if (country := by_code(code))))
     keys = _zones_by_key()
     if zone := keys.get(key) or keys.get(text.lower()):

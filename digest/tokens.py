@@ -1,13 +1,16 @@
-"""Words as clustering and search compare them: folded case and accents, stopwords.
+"""Words as clustering, search, summaries and takes compare them: one fold (case and
+accents), one stop-word list, one stemmer.
 
-Both must agree on what a word is (search finds what clustering grouped by), so the
-definitions live here once.
+All must agree on what a word is (search finds what clustering grouped by, a summary
+sentence repeats the headline by the same words), and measured quality (clustering F1,
+search relevance) must not depend on which copy ran, so the definitions live here once.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 
 def _marks() -> str:
@@ -55,3 +58,36 @@ STOPWORDS = frozenset(fold("""
     der die das den dem und ein eine ist im zu mit von auf für nicht sich auch
     o os um uma em no na nos nas do da dos e com ao
 """).split())
+
+
+_PLURAL_EXCEPTIONS = frozenset({"news", "series", "species", "means", "physics", "economics"})
+_IE_PLURALS = frozenset({"movies", "cookies", "rookies", "zombies", "selfies", "calories"})
+
+
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """English plurals off ("earths", "countries", "taxes"); nothing more, so that
+    "earthquake" stays apart from "earth" and "Japanese" from "Japan"."""
+    if len(word) <= 3 or not word.endswith("s") or word in _PLURAL_EXCEPTIONS:
+        return word
+    if word.endswith("ies") and len(word) > 4 and word not in _IE_PLURALS:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes")):
+        return word[:-2]
+    if word.endswith(("ss", "us", "is")):
+        return word
+    return word[:-1]
+
+
+def content_words(text: str, limit: int | None = None) -> list[str]:
+    """The folded words of `text` that carry meaning: stop words and single letters dropped
+    (single digits kept); at most `limit`."""
+    found = WORD.findall(fold(text))
+    return [w for w in found if (len(w) > 1 or w.isdigit()) and w not in STOPWORDS][:limit]
+
+
+@lru_cache(maxsize=1 << 16)
+def crude_stem(word: str, length: int) -> str:
+    """`stem`, then cut to a prefix: enough to match most inflections in any language
+    ("resigned", "resigns"), at the price of a few false friends."""
+    return stem(word)[:length]

@@ -7,8 +7,8 @@ from telegram import Update
 from digest.countries import by_code
 from digest.stats import collect_stats
 from handlers.basics import unknown_command
-from handlers.context import NewsContext
 from handlers.replies import esc
+from runtime.context import NewsContext
 
 ADMIN_COMMANDS = ("stats",)  # answered for admins only, so left out of /help and the menu
 TOP_COUNTRIES = 15
@@ -27,7 +27,7 @@ async def stats_command(update: Update, context: NewsContext) -> None:
         await unknown_command(update, context)
         return
     data = context.bot_data
-    stats = collect_stats(data.store, data.sources, data.clock())
+    stats = collect_stats(data.store, data.newsroom.sources, data.clock())
     follows = ", ".join(
         f"{_flag(code)}{code} {count}" for code, count in stats.subscriptions[:TOP_COUNTRIES])
     days = ", ".join(f"{day:%d %b} {count}" for day, count in stats.articles_per_day)
@@ -42,8 +42,7 @@ async def stats_command(update: Update, context: NewsContext) -> None:
         f"Feeds: {stats.feeds}, {len(stats.failing_feeds)} failing"
         + (f": {failing}" if failing else "") + (f" and {more} more" if more > 0 else ""),
     ]
-    if data.digest_queue is not None:
-        lines.append(f"Digest queue: {data.digest_queue.backlog(data.clock()).summary()}")
+    lines.append(f"Digest queue: {data.digest_queue.backlog(data.clock()).summary()}")
     await update.effective_message.reply_text("\n".join(lines))
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from digest.compose import NOT_IN_US_MEDIA
+from digest.stories.compose import NOT_IN_US_MEDIA
 from digest.subscriptions import subscribed
-from handlers.context import NewsContext
 from handlers.globe import with_globe
 from handlers.replies import clip, country_list, esc
 from handlers.subscriptions import current_chat
+from runtime.context import NewsContext
 
 # (command, one-line description): the command menu and /help come from this list.
 COMMANDS = [

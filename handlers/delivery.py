@@ -39,11 +39,11 @@ from dataclasses import replace
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from digest.countries import by_code
-from digest.editions import Digest
-from digest.ingest import Clock
+from digest.countries import label_of
+from digest.ingestion.ingest import Clock
 from digest.models import Delivery
 from digest.store import Store
+from digest.stories.editions import Digest
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,7 @@ def more_keyboard(countries: tuple[str, ...]) -> InlineKeyboardMarkup | None:
     """A "More from 🇯🇵 Japan" button per country (Telegram allows 100 a keyboard)."""
     buttons = []
     for code in countries[:100]:
-        found = by_code(code)
-        label = f"{found.flag} {found.name}" if found else code
-        buttons.append([InlineKeyboardButton(f"More from {label}",
+        buttons.append([InlineKeyboardButton(f"More from {label_of(code)}",
                                              callback_data=f"{MORE_PREFIX}{code}")])
     return InlineKeyboardMarkup(buttons) if buttons else None
 

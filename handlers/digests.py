@@ -9,11 +9,11 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, Update
 
 from digest.countries import by_code, lookup
-from digest.editions import Digest, Edition
-from handlers.context import BotData, NewsContext
+from digest.stories.editions import Digest, Edition
 from handlers.delivery import MORE_PREFIX, lead_preview
 from handlers.replies import STILL_GATHERING, button_data
 from handlers.subscriptions import current_chat
+from runtime.context import BotData, NewsContext
 
 MORE_LABEL = "More from "  # as `more_keyboard` writes it
 
@@ -22,15 +22,7 @@ def composer(data: BotData, edition: Edition, chat_id: int, now: datetime
              ) -> Callable[[], Digest]:
     """The chat's digest, composed when called: a digest waiting for its turn to be sent
     reflects the countries and history the chat has then."""
-    settings = data.config.digest
-
-    def compose() -> Digest:
-        chat = data.store.chat(chat_id)
-        return edition.compose(chat.countries if chat else (), data.store.sent_keys(chat_id),
-                               when=now.astimezone(data.zone(chat_id)),
-                               per_country=settings.stories_per_country)
-
-    return compose
+    return lambda: data.newsroom.digest_for(chat_id, now, edition)
 
 
 async def digest_command(update: Update, context: NewsContext) -> None:
@@ -46,7 +38,7 @@ async def digest_command(update: Update, context: NewsContext) -> None:
         await update.effective_message.reply_text("Your digest is on its way.")
         return
     try:
-        edition = await data.editions.current()
+        edition = await data.newsroom.edition()
     except BaseException:
         data.courier.release(chat_id)
         raise
@@ -81,7 +73,7 @@ async def show_more(update: Update, context: NewsContext, code: str,
     button = update.callback_query
     data = context.bot_data
     chat_id = update.effective_chat.id
-    edition = await data.editions.current()
+    edition = await data.newsroom.edition()
     more = edition.more(code, data.store.sent_keys(chat_id),
                         per_country=data.config.digest.stories_per_country)
     if more is None:

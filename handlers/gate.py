@@ -10,15 +10,16 @@ so the client's spinner stops).
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop
 
-from handlers.context import NewsContext
+from runtime.context import NewsContext
 
-Callback = Callable[[Update, NewsContext], Awaitable[None]]
+Callback = Callable[[Update, NewsContext], Coroutine[Any, Any, None]]
 
 ADMINS_ONLY = "Only this group's administrators can change its settings."
 

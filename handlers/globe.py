@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.constants import ChatType
 
-from handlers.context import NewsContext
+from runtime.context import NewsContext
 
 GLOBE_LABEL = "🌍 Open the globe"
 

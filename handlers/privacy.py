@@ -6,8 +6,8 @@ import asyncio
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from handlers.context import NewsContext
 from handlers.replies import button_data
+from runtime.context import NewsContext
 
 CONFIRM = InlineKeyboardMarkup([[
     InlineKeyboardButton("Yes, forget this chat", callback_data="forget:yes"),

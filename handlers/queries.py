@@ -23,15 +23,15 @@ from telegram import (
     Update,
 )
 
-from digest.compose import render_story
 from digest.countries import by_code
 from digest.models import Article
-from digest.search import Query, parse_query
-from digest.summarize import summarize
+from digest.search.query import Query, parse_query
+from digest.stories.compose import render_story
+from digest.stories.summarize import summarize
 from digest.text import shorten
-from handlers.context import NewsContext
 from handlers.delivery import lead_preview
 from handlers.replies import STILL_GATHERING, button_data, clip, esc
+from runtime.context import NewsContext
 
 PAGES = 20  # matching stories one answer can page through
 # Articles searched for those stories: a big story has many matching reports.
@@ -71,7 +71,7 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
         return
     found = await stories(context, query)
     if not found:
-        if not (await context.bot_data.editions.current()).gathered:
+        if not (await context.bot_data.newsroom.edition()).gathered:
             await update.effective_message.reply_text(STILL_GATHERING)
             return
         await update.effective_message.reply_text(
@@ -79,7 +79,7 @@ async def answer(update: Update, context: NewsContext, text: str) -> None:
         return
     chat_id = update.effective_chat.id
     await update.effective_message.reply_text(
-        await answer_text(context, query, found, 0, context.bot_data.zone(chat_id)),
+        await answer_text(context, query, found, 0, context.bot_data.newsroom.zone(chat_id)),
         link_preview_options=picture(found[0]),
         reply_markup=pager(query, 0, len(found)))
 
@@ -97,7 +97,7 @@ async def page_button(update: Update, context: NewsContext) -> None:
         return
     await button.edit_message_text(
         await answer_text(context, query, found, position,
-                          context.bot_data.zone(update.effective_chat.id)),
+                          context.bot_data.newsroom.zone(update.effective_chat.id)),
         link_preview_options=picture(found[position]),
         reply_markup=pager(query, position, len(found)))
 
@@ -116,10 +116,10 @@ async def inline_query(update: Update, context: NewsContext) -> None:
     if not query.topic and query.country is None:
         await inline.answer([], cache_time=INLINE_CACHE_SECONDS)
         return
-    found = context.bot_data.index.search(query, limit=offset + INLINE_PAGE + 1)
+    found = context.bot_data.newsroom.search(query, limit=offset + INLINE_PAGE + 1)
     page = found[offset: offset + INLINE_PAGE]
-    edition = await context.bot_data.editions.current()
-    zone = context.bot_data.zone(inline.from_user.id)
+    edition = await context.bot_data.newsroom.edition()
+    zone = context.bot_data.newsroom.zone(inline.from_user.id)
     results = [
         InlineQueryResultArticle(
             id=article.id,
@@ -140,8 +140,8 @@ async def inline_query(update: Update, context: NewsContext) -> None:
 
 async def stories(context: NewsContext, query: Query) -> list[Article]:
     """The newest matching article of each matching story, newest first: the pages."""
-    edition = await context.bot_data.editions.current()
-    return edition.distinct(context.bot_data.index.search(query, limit=SEARCHED))[:PAGES]
+    edition = await context.bot_data.newsroom.edition()
+    return edition.distinct(context.bot_data.newsroom.search(query, limit=SEARCHED))[:PAGES]
 
 
 def picture(article: Article) -> LinkPreviewOptions:
@@ -151,7 +151,7 @@ def picture(article: Article) -> LinkPreviewOptions:
 
 async def answer_text(context: NewsContext, query: Query, found: list[Article], position: int,
                       zone: tzinfo) -> str:
-    edition = await context.bot_data.editions.current()
+    edition = await context.bot_data.newsroom.edition()
     story = render_story(edition.item(found[position]), now=context.bot_data.clock(), tz=zone,
                          country="")
     count = f"{position + 1} of {len(found)} {'story' if len(found) == 1 else 'stories'}"
@@ -161,7 +161,7 @@ async def answer_text(context: NewsContext, query: Query, found: list[Article], 
 def describe(query: Query) -> str:
     """'Latest on <b>rare earths</b> in 🇯🇵 Japan', escaped."""
     country = by_code(query.country) if query.country else None
-    where = f"{country.flag} {esc(country.name)}" if country else ""
+    where = esc(country.label) if country else ""
     if not query.topic:
         return f"Latest from {where}"
     return f"Latest on <b>{esc(clip(query.topic))}</b>" + (f" in {where}" if where else "")
@@ -170,13 +170,13 @@ def describe(query: Query) -> str:
 def no_match_text(query: Query) -> str:
     topic = f"about “{esc(clip(query.topic))}”" if query.topic else "new"
     country = by_code(query.country) if query.country else None
-    where = f" from {country.flag} {esc(country.name)}" if country else ""
+    where = f" from {esc(country.label)}" if country else ""
     return f"I found nothing {topic}{where} in the news I have. In the news now:"
 
 
 def trending_keyboard(context: NewsContext) -> InlineKeyboardMarkup | None:
     # Any length: PTB's button cache sends Telegram a 64-byte key, not the data itself.
-    topics = context.bot_data.index.trending(TRENDING)
+    topics = context.bot_data.newsroom.trending(TRENDING)
     if not topics:
         return None
     return InlineKeyboardMarkup(

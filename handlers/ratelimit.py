@@ -168,8 +168,8 @@ def _bucket(buckets: dict[Any, AsyncLimiter], key: Any, rate: float, period: flo
     interchangeable with fresh ones, so past MAX_PRIVATE_LIMITERS they are dropped (never
     the current chat's, which is about to be used)."""
     if len(buckets) > MAX_PRIVATE_LIMITERS:
-        for other, limiter in list(buckets.items()):
-            if other != key and limiter.has_capacity(limiter.max_rate):
+        for other, idle in list(buckets.items()):
+            if other != key and idle.has_capacity(idle.max_rate):
                 del buckets[other]
     limiter = buckets.get(key)
     if limiter is None:

@@ -31,7 +31,7 @@ def esc(text: str) -> str:
 
 
 def country_list(countries: Iterable[Country]) -> str:
-    return ", ".join(f"{c.flag} {esc(c.name)}" for c in countries)
+    return ", ".join(esc(c.label) for c in countries)
 
 
 def clip(text: str, limit: int = 60) -> str:
@@ -39,13 +39,15 @@ def clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def button_data(query: CallbackQuery) -> str:
+def button_data(query: CallbackQuery | None) -> str:
     """A string button's data, whether PTB's button cache resolved it or it came as sent.
 
     Keyboards sent before the bot kept button state (and forged taps) carry their plain
     string, which PTB hands over as `InvalidCallbackData`: it is read the same way, and the
-    handler checks it as it checks any tap.
+    handler checks it as it checks any tap. `query` is optional as PTB types it; a
+    CallbackQueryHandler's update always has one.
     """
+    assert query is not None
     data = query.data
     if isinstance(data, InvalidCallbackData):
         return data.callback_data or ""

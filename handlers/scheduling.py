@@ -22,13 +22,10 @@ from datetime import UTC, datetime, timedelta
 from telegram import Bot
 from telegram.ext import Application
 
-from digest.ingest import IngestReport
-from digest.schedule import DueIndex
-from digest.search import SearchIndex
-from handlers.context import BotData, NewsContext
 from handlers.delivery import CONCURRENCY
 from handlers.digests import composer
-from runtime.digest_queue import QUEUE_FILE, DigestQueue, Queued
+from runtime.context import BotData, NewsContext
+from runtime.digest_queue import Queued
 
 log = logging.getLogger(__name__)
 
@@ -36,36 +33,9 @@ CHECK_BATCH = 2_000  # due chats handled between two yields to the event loop
 
 
 async def ingest_job(context: NewsContext) -> None:
-    """One ingestion pass; failures are logged and the next pass tries again."""
-    report = await refresh(context.bot_data)
-    if report is not None:
-        log.info("ingestion: %s", report.summary())
-
-
-async def refresh(data: BotData) -> IngestReport | None:
-    """An ingestion pass, the topic index brought up to date, and a new edition (also when
-    no article changed: rankings age). None before the ingestor exists."""
-    if data.ingestor is None:
-        return None
-    report = await data.ingestor.run_pass()
-    if report.stopped:  # the bot is stopping: no edition, no translation
-        return report
-    if report.pruned:  # rare (a day at a time): a new index, built off the loop
-        data.index = await asyncio.to_thread(SearchIndex.of, data.store.articles())
-    else:
-        data.index.add(report.new_articles)
-    await data.editions.rebuild()
-    if data.translations is not None and not data.ingestor.stopping:
-        # After the edition, so new articles wait for nothing; not while the bot stops.
-        translated = await data.translations.run(data.store, data.clock())
-        log.info("translation: %d articles%s", len(translated.translated),
-                 f"; stopped: {translated.stopped}" if translated.stopped else "")
-        for language, reason in translated.refused.items():
-            log.warning("translation from %s refused: %s", language, reason)
-        if translated.translated:
-            data.index.add(translated.translated)
-            await data.editions.rebuild()
-    return report
+    """One refresh of the news; failures are logged and the next pass tries again."""
+    report = await context.bot_data.newsroom.refresh()
+    log.info("ingestion: %s", report.summary())
 
 
 async def digest_check(context: NewsContext) -> None:
@@ -75,8 +45,6 @@ async def digest_check(context: NewsContext) -> None:
     settings = data.config.digest
     now = data.clock()
     index, queue = data.due_index, data.digest_queue
-    if index is None or queue is None:
-        return  # before post_init
     # Early delivery looks ahead: a digest counts as due `deliver_early_minutes` before
     # its time, and is queued by its time.
     early = timedelta(minutes=settings.deliver_early_minutes)
@@ -94,7 +62,7 @@ async def digest_check(context: NewsContext) -> None:
         return
     log.info("digest check: %d digests fell due, %d queued; %s", fell_due, len(added),
              backlog.summary())
-    if not (await data.editions.current()).gathered:
+    if not (await data.newsroom.edition()).gathered:
         return  # before the first ingestion pass: the digests wait for the news, queued
 
     async def send(item: Queued) -> bool:
@@ -110,7 +78,7 @@ async def send_queued(bot: Bot, data: BotData, item: Queued) -> bool:
     if not data.courier.claim(item.chat_id):
         return False
     try:
-        edition = await data.editions.current()
+        edition = await data.newsroom.edition()
     except BaseException:
         data.courier.release(item.chat_id)
         raise
@@ -123,14 +91,10 @@ async def send_queued(bot: Bot, data: BotData, item: Queued) -> bool:
 async def prepare_digests(data: BotData) -> None:
     """The index of who falls due when, kept up to date by the store, and the queue as a
     restart left it; both built off the event loop (0.1 s for 100,000 chats)."""
-    settings = data.config.digest
     store = data.store
-    index = DueIndex((), default_time=settings.time, default_zone=settings.timezone)
-    store.watch_chats(index.changed)  # first: a change while the index is built is kept
-    await asyncio.to_thread(index.file_all, store.chats())
-    data.due_index = index
-    data.digest_queue = await asyncio.to_thread(DigestQueue, store.folder / QUEUE_FILE,
-                                                store.chat)
+    store.watch_chats(data.due_index.changed)  # first: a change while it is built is kept
+    await asyncio.to_thread(data.due_index.file_all, store.chats())
+    await asyncio.to_thread(data.digest_queue.load)
 
 
 async def schedule_jobs(application: Application, ingest_every: timedelta,

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from digest.schedule import parse_time_of_day, zone_of
+from digest.schedule import zone_of
+from digest.times import parse_time_of_day
 from digest.timezones import ZoneAnswer, is_zone_name, resolve_timezone
-from handlers.context import NewsContext
 from handlers.replies import button_data, clip, esc
 from handlers.subscriptions import current_chat
+from runtime.context import NewsContext
 
 
 def schedule_line(context: NewsContext, chat_id: int) -> str:
     """'07:30 (Asia/Tokyo), now 15:02 there': times are shown in the chat's own zone."""
     data = context.bot_data
     chat = current_chat(context, chat_id)
-    now = data.clock().astimezone(data.zone(chat_id)).strftime("%H:%M")
-    return (f"{chat.digest_time or data.config.digest.time} ({esc(data.zone_name(chat_id))}; "
-            f"it is {now} there now)")
+    now = data.clock().astimezone(data.newsroom.zone(chat_id)).strftime("%H:%M")
+    zone = esc(data.newsroom.zone_name(chat_id))
+    return f"{chat.digest_time or data.config.digest.time} ({zone}; it is {now} there now)"
 
 
 async def _set_schedule(update: Update, context: NewsContext, value: str | None,
@@ -78,7 +79,7 @@ async def timezone_button(update: Update, context: NewsContext) -> None:
 
 def _question(answer: ZoneAnswer, text: str) -> str:
     country = answer.country
-    several = (f"{country.flag} {esc(country.name)} has several time zones" if country
+    several = (f"{esc(country.label)} has several time zones" if country
                else f"“{esc(clip(text))}” can mean several time zones")
     return f"{several}. Which one is yours? (Each shows its time now.)"
 

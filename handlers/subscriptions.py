@@ -14,9 +14,9 @@ from telegram.error import BadRequest
 from digest.countries import Country, by_code
 from digest.models import Chat
 from digest.subscriptions import Change, Coverage, subscribe, subscribed, toggle, unsubscribe
-from handlers.context import NewsContext
 from handlers.globe import with_globe
 from handlers.replies import button_data, clip, country_list, esc
+from runtime.context import NewsContext
 
 PAGE_SIZE = 10
 MAX_SUGGESTIONS = 9
@@ -45,7 +45,7 @@ def region_keyboard(coverage: Coverage, chat: Chat, region: str, page: int
     shown = countries[page * PAGE_SIZE: (page + 1) * PAGE_SIZE]
     buttons = [
         InlineKeyboardButton(
-            f"{'✅ ' if c.code in chat.countries else ''}{c.flag} {c.name}",
+            f"{'✅ ' if c.code in chat.countries else ''}{c.label}",
             callback_data=f"tog:{c.code}:{region}:{page}",
         )
         for c in shown
@@ -70,7 +70,7 @@ async def show_picker(update: Update, context: NewsContext) -> None:
     chat = current_chat(context, update.effective_chat.id)
     await update.effective_message.reply_text(
         picker_text(chat),
-        reply_markup=with_globe(regions_keyboard(context.bot_data.coverage, chat), update,
+        reply_markup=with_globe(regions_keyboard(context.bot_data.newsroom.coverage, chat), update,
                                 context),
     )
 
@@ -115,7 +115,7 @@ def offered_suggestions(change: Change, coverage: Coverage) -> list[Country]:
 
 
 def suggestion_keyboard(countries: list[Country]) -> InlineKeyboardMarkup | None:
-    buttons = [InlineKeyboardButton(f"{c.flag} {c.name}", callback_data=f"add:{c.code}")
+    buttons = [InlineKeyboardButton(c.label, callback_data=f"add:{c.code}")
                for c in countries]
     return InlineKeyboardMarkup(_rows(buttons, 3)) if buttons else None
 
@@ -131,10 +131,11 @@ async def subscribe_command(update: Update, context: NewsContext) -> None:
         await show_picker(update, context)
         return
     data = context.bot_data
-    change = subscribe(current_chat(context, update.effective_chat.id), text, data.coverage)
+    chat = current_chat(context, update.effective_chat.id)
+    change = subscribe(chat, text, data.newsroom.coverage)
     if change.changed:
         data.store.save_chat(change.chat)
-    offered = offered_suggestions(change, data.coverage)
+    offered = offered_suggestions(change, data.newsroom.coverage)
     await update.effective_message.reply_text(
         change_text(change, "added", frozenset(c.code for c in offered)),
         reply_markup=suggestion_keyboard(offered),
@@ -160,9 +161,9 @@ def settings_text(chat: Chat, context: NewsContext) -> str:
     countries = subscribed(chat)
     if not countries:
         return "You have no countries yet. Send /subscribe to pick some."
-    lines = [f"{c.flag} {esc(c.name)}" for c in countries]
+    lines = [esc(c.label) for c in countries]
     when = chat.digest_time or defaults.time
-    zone = context.bot_data.zone_name(chat.chat_id)
+    zone = context.bot_data.newsroom.zone_name(chat.chat_id)
     state = " (paused)" if chat.paused else ""
     return ("Your countries:\n" + "\n".join(lines)
             + f"\n\nDigest every day at {when} ({esc(zone)}){state}.")
@@ -176,10 +177,10 @@ async def mysubs_command(update: Update, context: NewsContext) -> None:
 
 async def countries_command(update: Update, context: NewsContext) -> None:
     """/countries lists the covered countries by region with outlet counts."""
-    coverage = context.bot_data.coverage
+    coverage = context.bot_data.newsroom.coverage
     parts = []
     for region, countries in coverage.by_region().items():
-        entries = ", ".join(f"{c.flag} {esc(c.name)} ({coverage.outlets[c.code]})"
+        entries = ", ".join(f"{esc(c.label)} ({coverage.outlets[c.code]})"
                             for c in countries)
         parts.append(f"<b>{esc(region)}</b>\n{entries}")
     total = sum(coverage.outlets.values())
@@ -191,6 +192,7 @@ async def countries_command(update: Update, context: NewsContext) -> None:
 async def picker_button(update: Update, context: NewsContext) -> None:
     """Keyboard taps: regions and pages navigate, a country toggles, Done closes."""
     query = update.callback_query
+    assert query is not None  # registered for callback queries only
     data = context.bot_data
     chat = current_chat(context, update.effective_chat.id)
     kind, *args = button_data(query).split(":")
@@ -198,16 +200,16 @@ async def picker_button(update: Update, context: NewsContext) -> None:
     if kind == "done":
         await _edit(query, settings_text(chat, context), None)
         return
-    if kind == "tog" and len(args) == 3 and args[0] in data.coverage.outlets:
+    if kind == "tog" and len(args) == 3 and args[0] in data.newsroom.coverage.outlets:
         chat = toggle(chat, args[0])
         data.store.save_chat(chat)
         args = args[1:]
     if len(args) == 2 and args[1].isdigit():
         region, page = args[0], int(args[1])
         await _edit(query, picker_text(chat, region),
-                    region_keyboard(data.coverage, chat, region, page))
+                    region_keyboard(data.newsroom.coverage, chat, region, page))
     else:
-        await _edit(query, picker_text(chat), regions_keyboard(data.coverage, chat))
+        await _edit(query, picker_text(chat), regions_keyboard(data.newsroom.coverage, chat))
 
 
 async def suggestion_button(update: Update, context: NewsContext) -> None:
@@ -216,10 +218,11 @@ async def suggestion_button(update: Update, context: NewsContext) -> None:
     data = context.bot_data
     code = button_data(query).removeprefix("add:")
     country = by_code(code)
-    if country is None or not data.coverage.covers(country):
+    if country is None or not data.newsroom.coverage.covers(country):
         await query.answer("That country is not covered.")
         return
-    change = subscribe(current_chat(context, update.effective_chat.id), code, data.coverage)
+    chat = current_chat(context, update.effective_chat.id)
+    change = subscribe(chat, code, data.newsroom.coverage)
     data.store.save_chat(change.chat)
     await query.answer(f"Added {country.name}")
     await query.message.reply_text(settings_text(change.chat, context))

@@ -67,6 +67,10 @@ class DigestQueue:
         self._sending: dict[tuple[int, str], Queued] = {}
         self._retry: list[Queued] = []
         self._workers: set[asyncio.Task[None]] = set()
+
+    def load(self) -> None:
+        """Take back what a restart left waiting (at start, before the first check; it
+        reads and rewrites the log, so it runs in a thread)."""
         for item in self._read():
             self._push(item)
         self._rewrite()

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from telegram.error import NetworkError
 from telegram.ext import Application
 
-from handlers.context import BotData
+from runtime.context import BotData
 from runtime.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -114,8 +114,7 @@ async def start_updates(application: Application, webhook: Webhook | None) -> No
 async def wind_down(application: Application) -> None:
     """The quick part of a stop, before PTB's own (which waits for what is left)."""
     data: BotData = application.bot_data
-    if data.ingestor is not None:
-        data.ingestor.stop()
+    data.newsroom.stop()
     if application.updater is not None and application.updater.running:
         await application.updater.stop()
     processor = application.update_processor

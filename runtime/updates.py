@@ -81,11 +81,6 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.dropped = 0  # updates dropped as flood, for logs and tests
         self.unhandled = 0  # updates received but not handled because the bot stopped
 
-    @property
-    def senders_tracked(self) -> int:
-        """Users (per chat) whose recent pace is remembered."""
-        return len(self._paces)
-
     async def initialize(self) -> None:
         """Nothing to open."""
 

@@ -26,7 +26,8 @@ from telegram import MenuButtonWebApp, Update, WebAppInfo
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from handlers.context import BotData
+from runtime.context import BotData
+from runtime.startup import EXIT_USAGE, StartupError
 from webapp.routes import Notify, WebApp, build_app, read_json
 
 MAX_UPDATE_BODY = 1024 * 1024  # a Telegram update is a few kilobytes
@@ -100,7 +101,13 @@ async def start_web_server(application: Application, data: BotData) -> WebServer
         routes.append(_webhook_route(application, hook_url, config.telegram.webhook_secret))
     if url:
         routes += WebApp(data, config.token, _notifier(application)).routes()
-    server = WebServer(routes, config.webapp.listen, config.webapp.port)
+    try:
+        server = WebServer(routes, config.webapp.listen, config.webapp.port)
+    except OSError as exc:
+        raise StartupError(
+            f"error: the web server cannot listen on {config.webapp.listen}:"
+            f"{config.webapp.port} ({exc.strerror or exc}). Another program may be using "
+            "the port: stop it or choose another [webapp] port", EXIT_USAGE) from None
     await server.start()
     log.info("web server on %s:%d", config.webapp.listen, server.port)
     if url:
@@ -157,8 +164,6 @@ def _webhook_route(application: Application, url: str, secret: str) -> Route:
 
 def _backlog(data: BotData) -> dict[str, float]:
     """The digests that fell due and are not delivered yet, and the longest wait."""
-    if data.digest_queue is None:
-        return {}
     backlog = data.digest_queue.backlog(data.clock())
     return {"digests_waiting": backlog.waiting,
             "oldest_digest_wait_s": round(backlog.oldest_wait_s, 1)}

@@ -137,7 +137,7 @@ class GlobeUser(io.StringIO):
             self.answers.append(httpx.post(base + "api/subscription", headers=headers,
                                            json={"code": "BR", "subscribed": True},
                                            timeout=10).status_code)
-        return super().readline(size)
+        return super().readline(-1 if size is None else size)
 
 
 async def test_console_serves_the_globe_with_locally_signed_launch_data() -> None:

@@ -6,19 +6,28 @@ from zoneinfo import ZoneInfo
 import pycountry
 import pytest
 
-from digest import countries
 from digest.countries import (
     REGIONS,
+    Country,
     Found,
     Lookup,
     Unknown,
     all_countries,
     by_code,
+    dataset,
     find_countries,
     lookup,
+    match,
+    tables,
 )
 
 SCOTLAND = "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"
+
+
+def country(code: str) -> Country:
+    found = by_code(code)
+    assert found is not None, code
+    return found
 
 
 def codes(found: Found) -> list[str]:
@@ -74,7 +83,7 @@ def test_no_name_keeps_the_iso_comma_form() -> None:
 
 def test_names_stay_distinct_without_spaces() -> None:
     """ "SouthKorea" is looked up with the spaces squeezed out; that must not merge names."""
-    data = countries._data()
+    data = dataset.dataset()
     for key, code in data.exact.items():
         assert data.compact[key.replace(" ", "")] == code, key
 
@@ -137,9 +146,9 @@ def test_every_region_is_a_display_region() -> None:
 
 def test_every_region_override_is_needed() -> None:
     """The override table is for zones that name no continent; anything else is drift."""
-    for code in countries._REGION_OVERRIDES:
+    for code in tables.REGION_OVERRIDES:
         zones = by_code(code).zones
-        assert not zones or zones[0].split("/")[0] not in countries._REGION_BY_ZONE_PREFIX, code
+        assert not zones or zones[0].split("/")[0] not in tables.REGION_BY_ZONE_PREFIX, code
 
 
 @pytest.mark.parametrize(
@@ -429,8 +438,8 @@ def test_find_reports_an_unknown_word_once() -> None:
 
 
 def test_wordlike_codes_are_codes() -> None:
-    assert all(by_code(word) or lookup(word).country for word in countries._WORDLIKE_CODES)
-    assert not countries._WORDLIKE_CODES & countries._STOPWORDS
+    assert all(by_code(word) or lookup(word).country for word in match._WORDLIKE_CODES)
+    assert not match._WORDLIKE_CODES & match._STOPWORDS
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -450,7 +459,7 @@ def test_find_reports_unknown_words_with_suggestions() -> None:
     found = find_countries("Japan, Austrlia, xyzzy, Austrlia")
     assert codes(found) == ["JP"]
     assert found.unknown == (
-        Unknown("Austrlia", (by_code("AU"), by_code("AT"))),
+        Unknown("Austrlia", (country("AU"), country("AT"))),
         Unknown("xyzzy", ()),
     )
 
@@ -462,7 +471,7 @@ def test_find_reports_an_invalid_flag() -> None:
 
 
 def test_find_drops_a_guess_that_was_named_anyway() -> None:
-    assert find_countries("bosnia herzegovina") == Found((by_code("BA"),), ())
+    assert find_countries("bosnia herzegovina") == Found((country("BA"),), ())
 
 
 def test_find_reports_words_without_invisible_characters() -> None:
@@ -494,7 +503,7 @@ def test_find_in_a_full_length_message_is_bounded_and_fast() -> None:
     assert time.perf_counter() - start < 0.2
     assert codes(found) == ["JP", "BR"]
     assert found.unknown == (Unknown("xyzzy", ()),)
-    assert len(garbage.unknown) == countries._MAX_TOKENS
+    assert len(garbage.unknown) == match._MAX_TOKENS
 
 
 def test_find_stops_guessing_when_the_budget_is_spent() -> None:
@@ -507,5 +516,5 @@ def test_find_stops_guessing_when_the_budget_is_spent() -> None:
 
 
 def test_find_stops_reading_after_the_token_cap() -> None:
-    found = find_countries("Japan " + "qq " * countries._MAX_TOKENS + "Brazil")
+    found = find_countries("Japan " + "qq " * match._MAX_TOKENS + "Brazil")
     assert codes(found) == ["JP"]

@@ -69,7 +69,7 @@ async def test_a_backlog_longer_than_the_grace_period_is_still_delivered(
     chats = FakeChats(5)
     clock = [SEVEN]
     telegram = SlowTelegram(chats, clock, stop_after=5)
-    queue = DigestQueue(tmp_path / "queue.log", chats.get)
+    queue = loaded(DigestQueue(tmp_path / "queue.log", chats.get))
     await run_checks(index_of(chats), queue, chats, telegram, clock, checks=3)
     assert telegram.delivered == [1, 2, 3, 4, 5]  # in due order, then by chat
     assert clock[0] - SEVEN > GRACE
@@ -81,14 +81,14 @@ async def test_a_restart_in_the_middle_of_a_backlog_resumes_it(tmp_path: Path) -
     chats = FakeChats(5)
     clock = [SEVEN]
     before = SlowTelegram(chats, clock, stop_after=2)  # the bot stops after two
-    queue = DigestQueue(tmp_path / "queue.log", chats.get)
+    queue = loaded(DigestQueue(tmp_path / "queue.log", chats.get))
     await run_checks(index_of(chats), queue, chats, before, clock, checks=1)
     assert before.delivered == [1, 2]
     assert queue.backlog(clock[0]).waiting == 3
 
     clock[0] = SEVEN + GRACE + timedelta(hours=1)  # down past the grace period
     after = SlowTelegram(chats, clock, stop_after=3)
-    restarted = DigestQueue(tmp_path / "queue.log", chats.get)
+    restarted = loaded(DigestQueue(tmp_path / "queue.log", chats.get))
     backlog = restarted.backlog(clock[0])
     assert backlog.waiting == 3
     assert backlog.oldest_wait_s == (clock[0] - SEVEN).total_seconds()
@@ -109,7 +109,7 @@ async def test_a_failed_digest_is_retried_at_the_next_check(tmp_path: Path) -> N
             return True
         return False
 
-    queue = DigestQueue(tmp_path / "queue.log", chats.get)
+    queue = loaded(DigestQueue(tmp_path / "queue.log", chats.get))
     index = index_of(chats)
     for _ in range(3):
         queue.retry_failed()
@@ -119,3 +119,8 @@ async def test_a_failed_digest_is_retried_at_the_next_check(tmp_path: Path) -> N
             await asyncio.sleep(0)
     assert tried == [1, 1]
     assert chats.get(1).last_digest == "2026-11-25"
+
+
+def loaded(queue: DigestQueue) -> DigestQueue:
+    queue.load()
+    return queue

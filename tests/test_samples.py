@@ -13,11 +13,12 @@ import pytest
 
 from console import HOW_TO
 from digest.countries import find_countries
+from digest.ingestion.parse import parse_feed
+from digest.ingestion.sources import load_catalog
 from digest.models import Article, Source
-from digest.parse import parse_feed
-from digest.search import SearchIndex, parse_query
-from digest.sources import load_catalog
-from digest.stories import cluster, covered_by
+from digest.search.index import SearchIndex
+from digest.search.query import parse_query
+from digest.stories.cluster import cluster, covered_by
 from handlers.basics import help_text
 from handlers.queries import HOW_TO_ASK
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.health import feed_health, too_many_failing
+from digest.ingestion.health import feed_health, too_many_failing
 from digest.models import Article, Chat, FeedState, Source
 from digest.stats import collect_stats
 from digest.store import Store

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -8,11 +9,20 @@ from pathlib import Path
 import pytest
 
 from digest import store as store_module
-from digest import store_files, store_sent
+from digest import store_files
 from digest.models import Article, Chat, FeedState
 from digest.store import DamagedFile, DamagedRecord, Store, StoreError, StoreInUse
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+
+
+def recording(written: list[Path], write: Callable[[Path, str], None]
+              ) -> Callable[[Path, str], None]:
+    """`write`, noting each path written in `written`."""
+    def record(path: Path, text: str) -> None:
+        written.append(path)
+        write(path, text)
+    return record
 
 
 def article(n: int, *, day: int = 0, source: str = "NHK", title: str | None = None) -> Article:
@@ -64,7 +74,7 @@ def test_a_chat_write_touches_one_small_shard(path: Path, monkeypatch: pytest.Mo
     written: list[Path] = []
     real_write = store_files.atomic_write
     monkeypatch.setattr(store_files, "atomic_write",
-                        lambda p, text: (written.append(p), real_write(p, text)))
+                        recording(written, real_write))
     store.update_chat(250, countries=("BR",))
     assert len(written) == 1
     shard = json.loads(written[0].read_text())["chats"]
@@ -127,7 +137,7 @@ def test_a_digest_and_its_local_date_are_one_appended_line(
     written: list[Path] = []
     real_write = store_files.atomic_write
     monkeypatch.setattr(store_files, "atomic_write",
-                        lambda p, text: (written.append(p), real_write(p, text)))
+                        recording(written, real_write))
     chat = store.record_digest(5, ["a"], NOW, local_date="2026-11-25")
     assert written == []
     assert sent_log(store, "2026-11-25") == [[5, "2026-11-25", ["a"]]]
@@ -158,7 +168,7 @@ def test_a_pass_writes_each_touched_day_once(path: Path, monkeypatch: pytest.Mon
     written: list[Path] = []
     real_write = store_files.atomic_write
     monkeypatch.setattr(store_files, "atomic_write",
-                        lambda p, text: (written.append(p), real_write(p, text)))
+                        recording(written, real_write))
     store.add_articles([article(n, day=n % 2) for n in range(100)])
     assert len([file for file in written if file.name.startswith("articles-")]) == 2
 
@@ -332,7 +342,7 @@ def test_a_failed_digest_write_leaves_memory_matching_disk(
     def disk_full(p: Path, text: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(store_sent.os, "fsync", lambda fd: disk_full(path, ""))
+    monkeypatch.setattr("digest.store_sent.os.fsync", lambda fd: disk_full(path, ""))
     with pytest.raises(OSError, match="No space"):
         store.record_digest(1, ["b"], NOW, local_date="2026-11-25")
     monkeypatch.undo()

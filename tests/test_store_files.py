@@ -10,6 +10,7 @@ import pytest
 
 from digest.store_files import (
     DamagedFile,
+    StoreError,
     StoreInUse,
     WriterLock,
     read_data_file,
@@ -76,3 +77,10 @@ def test_one_writer_lock_per_folder_naming_the_holder(tmp_path: Path) -> None:
     assert str(refused.value).startswith(f"{tmp_path / 'store.d'}: ")
     held.release()
     WriterLock.acquire(tmp_path / "store.d").release()
+
+
+def test_a_lock_file_that_cannot_be_opened_is_a_store_error(tmp_path: Path) -> None:
+    folder = tmp_path / "store.d"
+    (folder / "writer.lock").mkdir(parents=True)  # a folder where the lock file should be
+    with pytest.raises(StoreError, match="cannot open the store's lock file"):
+        WriterLock.acquire(folder)

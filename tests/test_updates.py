@@ -25,5 +25,5 @@ async def test_chats_idle_for_a_window_are_forgotten() -> None:
         await processor.process_update(message_from(1000 + n, n), handled())
         if n % 50 == 0:
             await asyncio.sleep(0.02)  # the chats so far fall idle
-    assert processor.senders_tracked <= 2 * MIN_SWEEP
+    assert len(processor._paces) <= 2 * MIN_SWEEP  # users whose pace is remembered
     assert processor.dropped == 0

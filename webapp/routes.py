@@ -25,7 +25,7 @@ from starlette.staticfiles import StaticFiles
 
 from digest.models import Chat
 from digest.subscriptions import subscribe, unsubscribe
-from handlers.context import BotData
+from runtime.context import BotData
 from webapp.auth import InitDataError, WebAppUser, verify_init_data
 from webapp.sessions import Sessions
 from webapp.views import (
@@ -91,22 +91,22 @@ class WebApp:
     async def countries(self, request: Request) -> Response:
         chat = self.chat(self.user(request))
         self.sessions.opened(chat)
-        return JSONResponse(countries_payload(chat, self.data.coverage))
+        return JSONResponse(countries_payload(chat, self.data.newsroom.coverage))
 
     async def country(self, request: Request) -> Response:
         chat = self.chat(self.user(request))
         country = country_by_code(request.path_params["code"])
         if country is None:
             raise HTTPException(404, "no such country")
-        data = self.data
-        edition = await data.editions.current()
-        return JSONResponse(country_payload(country, chat, data.coverage, data.sources,
-                                            edition, data.clock()))
+        newsroom = self.data.newsroom
+        edition = await newsroom.edition()
+        return JSONResponse(country_payload(country, chat, newsroom.coverage, newsroom.sources,
+                                            edition, self.data.clock()))
 
     async def search(self, request: Request) -> Response:
         self.user(request)
         return JSONResponse(search_payload(request.query_params.get("q", ""),
-                                           self.data.coverage))
+                                           self.data.newsroom.coverage))
 
     async def subscription(self, request: Request) -> Response:
         """Subscribe or unsubscribe one country, through the same domain code and store
@@ -119,7 +119,7 @@ class WebApp:
             raise HTTPException(400, "expected {code, subscribed}")
         chat = self.chat(user)
         self.sessions.opened(chat)
-        change = (subscribe(chat, country.code, self.data.coverage) if wanted
+        change = (subscribe(chat, country.code, self.data.newsroom.coverage) if wanted
                   else unsubscribe(chat, country.code))
         if change.uncovered:
             raise HTTPException(409, "no outlets for this country yet")

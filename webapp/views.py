@@ -14,8 +14,8 @@ from typing import Any
 import pycountry
 
 from digest.countries import Country, all_countries, by_code, lookup
-from digest.editions import Edition
 from digest.models import Chat, Source
+from digest.stories.editions import Edition
 from digest.subscriptions import Coverage
 
 JSON = dict[str, Any]

@@ -6,12 +6,16 @@ No browser is downloaded: Playwright launches the system's /usr/bin/chromium.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.async_api import ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic"]
-PHONE = {"width": 400, "height": 760}
+PHONE: ViewportSize = {"width": 400, "height": 760}
 
 # Telegram's own theme colours, as its clients pass them in tgWebAppThemeParams.
 LIGHT_THEME = {"bg_color": "#ffffff", "text_color": "#000000", "hint_color": "#999999",

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram.ext import Application, BaseUpdateProcessor
@@ -21,7 +22,7 @@ from digest.config import (
     TranslateConfig,
     WebAppConfig,
 )
-from digest.sources import load_catalog
+from digest.ingestion.sources import load_catalog
 from digest.store import Store
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, seed
@@ -169,7 +170,7 @@ class RunningBot:
         await self.stop()
         await self.start()
 
-    async def say(self, chat_id: int, text: str, **kwargs: object) -> Call:
+    async def say(self, chat_id: int, text: str, **kwargs: Any) -> Call:
         """Send `text` as the user and return the bot's first reply to that chat."""
         self.api.push_message(chat_id, text, **kwargs)
         return await self.api.wait_for_async(

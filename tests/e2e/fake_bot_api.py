@@ -224,6 +224,7 @@ def _parse_multipart(content_type: str, body: bytes) -> dict[str, Any]:
         payload = part.get_payload(decode=True) or b""
         filename = part.get_filename()
         if filename is not None:
+            assert isinstance(payload, bytes)
             fields[name] = UploadedFile(filename, part.get_content_type(), payload)
         else:
             fields[name] = payload.decode("utf-8")
@@ -367,7 +368,7 @@ def parse_html(source: str) -> tuple[str, list[JSONDict]]:
         tag = source[name_start:i].lower()
         if tag not in tags:
             raise ValueError(f'Unsupported start tag "{tag}" at byte offset {at(begin)}')
-        attrs: dict[str, str] = {}
+        attrs = {}
         while True:
             while i < n and source[i].isspace():
                 i += 1
@@ -479,7 +480,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self) -> bytes:
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
+            chunks: list[bytes] = []
             while True:
                 size = int(self.rfile.readline().split(b";", 1)[0].strip() or b"0", 16)
                 if size == 0:
@@ -976,7 +977,7 @@ class FakeBotAPI:
                     )
             chat = self._chats[chat_id]
             default_user = chat_id if chat.info["type"] == "private" else 1
-            user = self._user(user_id or default_user)
+            user = self._user(int(user_id or default_user))
             query_id = str(next(self._ids))
             self._open_callback_queries.add(query_id)
             self._enqueue(
@@ -1487,7 +1488,7 @@ class FakeBotAPI:
             message.pop(key, None)
 
     def _delete_message(self, params: JSONDict) -> bool:
-        chat = self._chats.get(params.get("chat_id"))
+        chat = self._chats.get(params.get("chat_id", ""))
         message_id = params.get("message_id")
         if chat is None or message_id not in chat.messages:
             raise ApiError(400, "Bad Request: message to delete not found")

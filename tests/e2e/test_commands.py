@@ -9,9 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from digest.store import Store
 from tests.e2e.conftest import CATALOG
 from tests.e2e.test_run_process import ROOT
+from tests.e2e.test_translation import CATALOG as SPANISH_CATALOG
+from tests.e2e.test_translation import FEED as SPANISH_FEED
 from tests.feed_server import FeedServer
+from tests.translation_servers import PREFIX, TranslationServer
 
 FEEDS = ("/jp.xml", "/jp2.xml", "/br.xml", "/de.xml")
 RSS = (Path(__file__).parents[1] / "fixtures" / "rss2.xml").read_bytes()
@@ -93,3 +97,31 @@ def test_sources_piped_into_head_ends_quietly(feed_server: FeedServer, tmp_path:
         shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert piped.stdout.startswith("CC  OUTLET")
     assert piped.stderr == ""
+
+
+def test_ingest_translates_as_the_running_bot_does(feed_server: FeedServer,
+                                                   tmp_path: Path) -> None:
+    """`bot.py ingest` runs the newsroom's own refresh: the pass ends with translation."""
+    feed_server.serve("/es.xml", SPANISH_FEED.encode())
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(SPANISH_CATALOG.format(base=feed_server.base))
+    config = tmp_path / "bot.toml"
+    store_path = tmp_path / "store.json"
+    translator = TranslationServer().start()
+    try:
+        config.write_text(f'[storage]\npath = "{store_path}"\n[sources]\ncatalog = "{catalog}"\n'
+                          f'[translate]\nbackend = "openai"\nurl = "{translator.base}/v1"\n'
+                          f'api_key = "sk-test"\ntimeout_seconds = 5\n')
+        done = bot_py(config, "ingest")
+    finally:
+        translator.stop()
+    assert done.returncode == 0, done.stderr
+    assert len(translator.requests) == 1
+    store = Store(str(store_path))
+    try:
+        [article] = store.articles()
+    finally:
+        store.close()
+    assert article.translated
+    assert article.title == PREFIX + "El Gobierno aprueba la subida del salario mínimo para el " \
+                                     "próximo año"

@@ -7,9 +7,10 @@ import asyncio
 from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
-from digest.compose import MAX_ENTITIES, MAX_MESSAGE
 from digest.config import DigestConfig
+from digest.stories.compose import MAX_ENTITIES, MAX_MESSAGE
 from tests.e2e.conftest import RunningBot, button_labels
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, article, seed
@@ -35,7 +36,7 @@ def digest_messages(api: FakeBotAPI, chat_id: int = CHAT) -> list[Call]:
 
 
 async def running_bot(api: FakeBotAPI, folder: Path, feeds: FeedServer, news: list,
-                      **settings: object) -> RunningBot:
+                      **settings: Any) -> RunningBot:
     running = RunningBot(api, folder, feeds, digest=DigestConfig(**settings))
     running.clock.now = NOON
     seed(running.config.storage.path, news)
@@ -181,10 +182,10 @@ async def test_before_the_first_ingestion_pass_the_news_is_still_being_gathered(
         answer = await running.say(CHAT, "/latest rare earths")
         assert answer.result["text"].startswith("I am still gathering the news")
 
-        editions = running.application.bot_data.editions
+        newsroom = running.application.bot_data.newsroom
         async with asyncio.timeout(10):
             # The edition has no change notification to wait on; polling memory is cheap.
-            while not (await editions.current()).gathered:  # noqa: ASYNC110
+            while not (await newsroom.edition()).gathered:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
         after = await running.say(CHAT, "/digest")
         assert after.result["text"].endswith("No news from 🇯🇵 Japan in the last two days.")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from digest.compose import MAX_MESSAGE
 from digest.config import DigestConfig
 from digest.models import Chat, Delivery
 from digest.store import Store
+from digest.stories.compose import MAX_MESSAGE
 from handlers import delivery
 from tests.e2e.conftest import CHECK_EVERY, RunningBot, button_labels
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
@@ -158,8 +158,8 @@ async def test_dst_changes_give_exactly_one_digest(
          [Chat(CHAT, countries=("DE",), digest_time="02:30", timezone="Europe/Berlin")])
     await running.start()
     try:
-        await running.application.bot_data.editions.current()  # clustered: digests go at once
-        sent_at = []
+        await running.application.bot_data.newsroom.edition()  # clustered: digests go at once
+        sent_at: list[datetime] = []
         for _ in range(4 * 3):  # four hours in twenty-minute steps
             running.clock.advance(timedelta(minutes=20))
             await settle(bot_api, checks=3)

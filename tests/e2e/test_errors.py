@@ -94,6 +94,7 @@ async def test_a_429_is_retried_after_retry_after(
     reply = await api.wait_for_async("sendMessage", lambda c: c.ok, timeout=5)
     assert reply.result["text"].startswith("Commands")
     first, second = api.calls("sendMessage")
+    assert first.response is not None
     assert first.response["error_code"] == 429
     assert first.params["text"] == second.params["text"]
     assert second.time - first.time >= 1.0
@@ -109,6 +110,7 @@ async def test_a_chat_that_blocked_the_bot_does_not_stop_it(
     api.block_chat(CHAT)
     api.push_message(CHAT, "/help")
     refused = await api.wait_for_async("sendMessage", timeout=3)
+    assert refused.response is not None
     assert refused.response["error_code"] == 403
 
     reply = await bot.say(OTHER, "/help")  # updates are handled in order: CHAT's is done

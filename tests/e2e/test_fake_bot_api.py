@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.ext import (
@@ -207,6 +207,7 @@ async def test_callback_queries_carry_the_current_message_and_are_answered_once(
     assert query.data == "cb:No"
     assert query.message is not None
     assert query.message.message_id == sent.message_id
+    assert isinstance(query.message, Message)
     assert query.message.reply_markup == keyboard("Yes", "No")
     assert await bot.answer_callback_query(query_id, text="ok")
     with pytest.raises(BadRequest, match="Query is too old"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -56,7 +57,7 @@ def internal() -> Iterator[FeedServer]:
     server.stop()
 
 
-def redirect(to: str) -> dict[str, object]:
+def redirect(to: str) -> dict[str, Any]:
     return {"status": 302, "headers": {"Location": to}}
 
 
@@ -80,7 +81,7 @@ async def redirected_bot(request: pytest.FixtureRequest, bot_api: FakeBotAPI, tm
 
 
 async def first_pass(bot: RunningBot) -> None:
-    feeds = [s.key for s in bot.application.bot_data.sources]
+    feeds = [s.key for s in bot.application.bot_data.newsroom.sources]
     async with asyncio.timeout(20):
         # The pass has no completion event to wait on; feed state is what it leaves behind.
         while not all(bot.store.feed_state(f).last_attempt for f in feeds):  # noqa: ASYNC110

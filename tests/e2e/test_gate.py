@@ -4,6 +4,7 @@ group's administrators; edits, channel posts and buttons of inline messages do n
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -92,7 +93,7 @@ async def test_an_edited_message_does_not_run_its_command_again(bot: RunningBot)
 
 
 async def test_channel_posts_are_left_alone(bot: RunningBot) -> None:
-    channel = {"id": -1007000, "type": "channel", "title": "News channel"}
+    channel: dict[str, Any] = {"id": -1007000, "type": "channel", "title": "News channel"}
     for text in ("/help", "/subscribe Japan", "rare earths"):
         bot.api.push_raw({"channel_post": {
             "message_id": 5, "date": 0, "chat": channel, "sender_chat": channel, "text": text,

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -47,7 +48,7 @@ def test_webhook_mode_registers_and_answers_posted_updates(
         bot_api.wait_for("setWebhook", timeout=30)
         assert bot_api.webhook["url"] == "https://bot.example.org/telegram/hook"
         assert bot_api.webhook["secret_token"] == "s3cret"
-        update = {"update_id": 1, "message": {
+        update: dict[str, Any] = {"update_id": 1, "message": {
             "message_id": 1, "date": 0, "chat": {"id": 77, "type": "private"},
             "from": {"id": 77, "is_bot": False, "first_name": "Ann"}, "text": "/help",
             "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}

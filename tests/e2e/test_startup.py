@@ -3,6 +3,7 @@ what to do, the right exit code, and never the token, whatever path the output t
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -93,7 +94,7 @@ def test_a_config_file_others_can_read_gets_a_warning(
 def test_an_uncaught_exception_is_printed_without_the_token(tmp_path: Path) -> None:
     """Whatever escapes, the traceback on stderr (the journal) has the token masked."""
     crash = ("import threading\n"
-             "from handlers.errors import configure_logging\n"
+             "from runtime.logs import configure_logging\n"
              f"configure_logging('INFO', {TOKEN!r})\n"
              "def fail(): raise RuntimeError('in a thread: ' + " f"{TOKEN!r})\n"
              "thread = threading.Thread(target=fail); thread.start(); thread.join()\n"
@@ -148,3 +149,17 @@ def test_a_storage_path_on_a_read_only_file_system_is_a_config_error(tmp_path: P
     assert "storage.path" in line
     assert "read-only file system" in line
     assert on_read_only_file_system("sources").returncode == 0
+
+
+def test_a_web_server_port_in_use_is_one_line_and_exit_2(
+    bot_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        extra = f'[webapp]\nurl = "http://127.0.0.1:{port}/"\nport = {port}\n'
+        done = bot_py("--config", str(config_file(tmp_path, bot_api.base_url, extra=extra)),
+                      "run", cwd=tmp_path)
+    assert done.returncode == 2
+    line = assert_one_line_without_token(done)
+    assert f"cannot listen on 127.0.0.1:{port}" in line
+    assert "[webapp] port" in line

@@ -56,10 +56,10 @@ async def spanish_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServ
 async def translated(bot: RunningBot) -> None:
     """Wait for the first ingestion pass, its translation and the edition rebuilt after it
     (digests are composed from editions)."""
-    editions = bot.application.bot_data.editions
+    newsroom = bot.application.bot_data.newsroom
     async with asyncio.timeout(20):
         # Editions have no change notification to wait on; polling memory is cheap.
-        while not any(a.translated for story in (await editions.current()).stories  # noqa: ASYNC110
+        while not any(a.translated for story in (await newsroom.edition()).stories  # noqa: ASYNC110
                       for a in story.articles):
             await asyncio.sleep(0.05)
 

@@ -93,7 +93,7 @@ async def test_globe_search_panel_subscribe_spin_and_themes(
 
         # Brazil's top story, as the API ranks it, heads the panel; the hostile headline
         # is shown as text and never becomes an element.
-        edition = await app_bot.application.bot_data.editions.current()
+        edition = await app_bot.application.bot_data.newsroom.edition()
         top_story = edition.top("BR", 1)[0][1].lead.title
         await page.locator("#stories a").first.wait_for()
         assert await page.locator("#stories a").first.inner_text() == top_story

@@ -1,0 +1,63 @@
+"""The terminal commands besides serving: `bot.py ingest` and `bot.py sources`.
+
+`ingest` runs the newsroom's own refresh (the bot's pass: ingest, index, edition,
+translate), with a progress line on a terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from digest.config import Config
+from digest.ingestion.health import feed_health, format_health, too_many_failing
+from digest.ingestion.ingest import utc_now
+from digest.models import Source
+from digest.newsroom import Newsroom
+from digest.store import Store
+
+
+async def ingest_once(config: Config, store: Store, sources: list[Source], *,
+                      force: bool = False) -> int:
+    """One pass with a progress line on a terminal and a summary at the end; exit code 1
+    when too many feeds are failing, as for `sources`. `force` retries backing-off feeds."""
+    interactive = sys.stderr.isatty()
+
+    def progress(done: int, total: int, source: Source, outcome: str) -> None:
+        if interactive:
+            print(f"\r\033[K[{done}/{total}] {source.country} {source.name}: {outcome}",
+                  end="", file=sys.stderr, flush=True)
+        elif outcome not in ("ok", "not modified"):
+            print(f"{source.country} {source.name}: {outcome}", file=sys.stderr)
+
+    newsroom = Newsroom(config, store, sources)
+    await newsroom.open()
+    try:
+        report = await newsroom.refresh(progress, force=force)
+    finally:
+        await newsroom.close()
+    if interactive:
+        print("\r\033[K", end="", file=sys.stderr)
+    print(report.summary() + (" (--force reads them now)" if report.backing_off else ""))
+    return show_failing_share(config, store, sources)
+
+
+def show_sources(config: Config, store: Store, sources: list[Source]) -> int:
+    """The feed table; exit code 1 when more than the configured share is failing, so that
+    cron or a monitoring check can alert on it."""
+    now = utc_now()
+    for line in format_health(feed_health(store, sources, now), now):
+        print(line)
+    return show_failing_share(config, store, sources)
+
+
+def show_failing_share(config: Config, store: Store, sources: list[Source]) -> int:
+    """1 (with a line on stderr) when more than [sources] max_failing_share of the feeds
+    are failing, else 0: the exit code of `ingest` and `sources`."""
+    rows = feed_health(store, sources, utc_now())
+    if not too_many_failing(rows, config.sources.max_failing_share):
+        return 0
+    failing = sum(row.failing for row in rows)
+    print(f"error: {failing} of {len(rows)} feeds are failing, more than "
+          f"[sources] max_failing_share ({config.sources.max_failing_share:.0%})",
+          file=sys.stderr)
+    return 1
