@@ -24,7 +24,7 @@ from digest.ingestion.fetch import FeedFetcher, make_client
 from digest.ingestion.ingest import Ingestor
 from digest.ingestion.worker import WorkerProcess
 from digest.models import Source
-from digest.store import Store
+from digest.store import Store, TinyStore
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared/data/fastfeedparser-real-feeds"
 
@@ -80,7 +80,7 @@ def main() -> None:
                 for n, file in enumerate(files)
             ]
             print(f"{len(files)} feeds, {size:.0f} MB")
-            asyncio.run(run(sources, Store(root / "store" / "bench.json")))
+            asyncio.run(run(sources, TinyStore(root / "store" / "bench.json")))
         finally:
             server.terminate()
             server.wait()

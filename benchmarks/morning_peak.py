@@ -46,7 +46,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digest.models import Article, Chat
-from digest.store import Store
+from digest.store import TinyStore
 from tests.e2e.conftest import CATALOG, TOKEN
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.feed_server import FeedServer
@@ -82,7 +82,7 @@ def seed(folder: Path, chats: int, articles: int, due: datetime) -> Path:
         (shards / f"chats-{shard:03d}.json").write_text(json.dumps({"chats": docs}))
     (shards / "manifest.json").write_text(json.dumps(
         {"files": sorted(f"chats-{s:03d}.json" for s in by_shard)}))
-    store = Store(path)  # migrates with the code under test
+    store = TinyStore(path)  # migrates with the code under test
     store.add_articles(make_articles(articles, due))
     store.close()
     return path
@@ -233,7 +233,7 @@ def p95(samples: list[float]) -> float:
 
 def store_writes(store_path: Path, chats: int, when: datetime) -> dict[str, float]:
     """Our store's and SQLite's writes taken in turns, so that both meet the same disk."""
-    store = Store(store_path)
+    store = TinyStore(store_path)
     side = sqlite_store(store_path.parent, chats)
     rng = random.Random(2)
     ids = [FIRST_CHAT + rng.randrange(chats) for _ in range(WRITES)]

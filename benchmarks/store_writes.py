@@ -26,13 +26,13 @@ from pathlib import Path
 from tinydb import Query, TinyDB
 
 from benchmarks import synthetic
-from digest.store import Store
+from digest.store import TinyStore
 
 STARTUP = """
 import resource, sys, time
 started = time.perf_counter()
-from digest.store import Store
-store = Store(sys.argv[1])
+from digest.store import Store, TinyStore
+store = TinyStore(sys.argv[1])
 took = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(f"loaded {store.chat_count():,} chats and {store.article_count():,} articles in "
@@ -60,7 +60,7 @@ def main() -> None:
     chats = synthetic.chats(100_000)
 
     with tempfile.TemporaryDirectory() as folder:
-        ours = Store(Path(folder) / "ours.json")
+        ours = TinyStore(Path(folder) / "ours.json")
         ours.add_articles(old)
         ours.save_chats(chats)
         started = time.perf_counter()

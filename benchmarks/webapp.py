@@ -46,7 +46,7 @@ from benchmarks import synthetic
 from digest.config import Config, TelegramConfig, WebAppConfig
 from digest.ingestion.sources import load_catalog
 from digest.newsroom import Newsroom
-from digest.store import Store
+from digest.store import TinyStore
 from digest.subscriptions import Coverage
 from handlers.delivery import Courier
 from runtime.context import BotData
@@ -74,7 +74,7 @@ def percentiles(samples: list[float]) -> str:
 
 async def start_server(folder: Path, articles: int) -> tuple[WebServer, BotData]:
     sources = load_catalog("")
-    store = Store(str(folder / "store.json"))
+    store = TinyStore(str(folder / "store.json"))
     print(f"store: {articles:,} synthetic articles over 48 h; catalog: {len(sources)} feeds "
           f"in {len(Coverage.of(sources).outlets)} countries")
     store.add_articles(synthetic.news(articles, now=NOW))

@@ -29,7 +29,7 @@ from console.api import USER, ConsoleBotAPI
 from console.samples import SAMPLES, SampleServer
 from digest.config import Config, SourcesConfig, StorageConfig, TelegramConfig, WebAppConfig
 from digest.ingestion.sources import load_catalog
-from digest.store import Store
+from digest.store import TinyStore
 from webapp.auth import WebAppUser, launch_fragment, sign_init_data
 
 CONSOLE_TOKEN = "0:console"  # never sent anywhere: the console answers every request itself
@@ -66,7 +66,7 @@ async def run_console(config: Config, build_application: AppFactory,
         )
         sources = load_catalog(config.sources.catalog)
         api = ConsoleBotAPI(show)
-        application = build_application(config, Store(config.storage.path), sources,
+        application = build_application(config, TinyStore(config.storage.path), sources,
                                         transport=api)
         post_init, post_shutdown = application.post_init, application.post_shutdown
         assert post_init is not None  # build_application sets both hooks

@@ -151,8 +151,7 @@ class Courier:
                     await asyncio.to_thread(self._store.save_delivery, pending)
         except (Forbidden, BadRequest) as exc:
             if isinstance(exc, Forbidden) or any(g in exc.message.lower() for g in _GONE):
-                self._store.update_chat(chat_id, active=False)
-                self._store.drop_delivery(chat_id)
+                await asyncio.to_thread(self._gone, chat_id)
                 log.info("chat %s is unreachable (%s); marked inactive", chat_id, exc.message)
                 return False
             log.error("Telegram rejected the digest for chat %s (%s); skipped for today",
@@ -167,6 +166,11 @@ class Courier:
         if durable:
             await asyncio.to_thread(self._store.drop_delivery, chat_id)
         return True
+
+    def _gone(self, chat_id: int) -> None:
+        """The chat blocked or left the bot: inactive (its settings kept), nothing pending."""
+        self._store.update_chat(chat_id, active=False)
+        self._store.drop_delivery(chat_id)
 
     async def _send_chunk(self, bot: Bot, pending: Delivery) -> None:
         """The next message; network errors are retried here after growing pauses

@@ -56,7 +56,7 @@ async def digest_check(context: NewsContext) -> None:
         added += queue.add(batch)
         await asyncio.sleep(0)  # a peak's 100,000 due chats must not hold up the loop
     await asyncio.to_thread(queue.persist, added)
-    data.courier.give_up(queue)
+    await asyncio.to_thread(data.courier.give_up, queue)  # drops deliveries: a write
     backlog = queue.backlog(now)
     if not backlog.waiting:
         return

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from digest.models import Chat
 from digest.schedule import Due
-from digest.store_files import atomic_write, fsync_dir
+from digest.store.files import atomic_write, fsync_dir
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from digest.config import TOKEN_ENV, Config, ConfigError
-from digest.store import Store
+from digest.store import TinyStore
 
 EXIT_NETWORK = 1
 EXIT_USAGE = 2
@@ -68,7 +68,7 @@ def readable_token_warning(config: Config) -> str | None:
             f"run: chmod 600 {config.origin}")
 
 
-def open_store(config: Config, *, read_only: bool = False, repair: bool = False) -> Store:
+def open_store(config: Config, *, read_only: bool = False, repair: bool = False) -> TinyStore:
     """The store at storage.path; a path that cannot hold it is a config error, not a crash.
     `read_only` (for reports) opens it without the writer lock and never writes."""
     path = Path(config.storage.path)
@@ -79,7 +79,7 @@ def open_store(config: Config, *, read_only: bool = False, repair: bool = False)
     if path.is_dir():
         raise unusable("it is a folder; give a file name such as data/newsbot.json")
     try:
-        store = Store(path, read_only=read_only, repair=repair)
+        store = TinyStore(path, read_only=read_only, repair=repair)
     except OSError as exc:
         raise unusable(exc.strerror or type(exc).__name__) from None
     if read_only:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from digest.models import Chat, Delivery
-from digest.store import Store
+from digest.store import TinyStore
 from handlers.delivery import Courier
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
@@ -18,7 +18,7 @@ NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 def test_give_up_logs_an_error_only_for_digests_not_recorded(
     tmp_path: Path, caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     store.save_chats([Chat(1, countries=("JP",)), Chat(2, countries=("JP",),
                                                        last_digest="2026-11-25"),
                       Chat(3, countries=("JP",))])
@@ -33,4 +33,4 @@ def test_give_up_logs_an_error_only_for_digests_not_recorded(
     assert [r.getMessage() for r in caplog.records] == [
         "digest for chat 1 of 2026-11-25 not delivered within the grace period; "
         "given up after 1 of 2 messages"]
-    assert set(Store(tmp_path / "store.json", read_only=True).deliveries()) == {3}
+    assert set(TinyStore(tmp_path / "store.json", read_only=True).deliveries()) == {3}

@@ -14,7 +14,7 @@ from digest.config import Config, DigestConfig
 from digest.models import Chat, Source
 from digest.newsroom import Newsroom
 from digest.search.query import parse_query
-from digest.store import Store
+from digest.store import TinyStore
 from tests.feed_server import FeedServer
 
 NOW = datetime(2026, 11, 25, 6, 0, tzinfo=UTC)
@@ -27,7 +27,7 @@ async def newsroom(feed_server: FeedServer, tmp_path: Path) -> AsyncIterator[New
     sources = [Source(name="Sample Daily", country="JP", feed=f"{feed_server.base}/jp.xml",
                       language="en")]
     config = Config(digest=DigestConfig(timezone="Asia/Tokyo"))
-    store = Store(str(tmp_path / "store.json"))
+    store = TinyStore(str(tmp_path / "store.json"))
     room = Newsroom(config, store, sources, clock=lambda: NOW)
     await room.open()
     yield room
@@ -57,7 +57,7 @@ async def test_a_chats_zone_and_digest_come_from_the_domain(newsroom: Newsroom) 
 
 
 async def test_refresh_before_open_is_an_error(tmp_path: Path) -> None:
-    store = Store(str(tmp_path / "store.json"))
+    store = TinyStore(str(tmp_path / "store.json"))
     room = Newsroom(Config(), store, [])
     try:
         with pytest.raises(RuntimeError, match="not open"):

@@ -12,7 +12,7 @@ import pytest
 from digest.ingestion.health import feed_health, too_many_failing
 from digest.models import Article, Chat, FeedState, Source
 from digest.stats import collect_stats
-from digest.store import Store
+from digest.store import Store, TinyStore
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
@@ -21,7 +21,7 @@ SOURCES = [Source(f"Outlet {n}", "JP", f"https://feeds.example/{n}.xml", "en")
 
 
 def store_with_failures(path: Path, failing: int) -> Store:
-    store = Store(path)
+    store = TinyStore(path)
     store.save_feed_states({s.key: FeedState(last_success=NOW, failures=int(n < failing))
                             for n, s in enumerate(SOURCES)})
     return store

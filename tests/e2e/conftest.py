@@ -23,7 +23,7 @@ from digest.config import (
     WebAppConfig,
 )
 from digest.ingestion.sources import load_catalog
-from digest.store import Store
+from digest.store import Store, TinyStore
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, seed
 from tests.feed_server import FeedServer
@@ -146,7 +146,7 @@ class RunningBot:
         return self.application.bot_data.store
 
     async def start(self) -> None:
-        store = Store(self.config.storage.path)
+        store = TinyStore(self.config.storage.path)
         sources = load_catalog(self.config.sources.catalog)
         self.application = build_application(self.config, store, sources, clock=self.clock,
                                              check_every=CHECK_EVERY, updates=self.updates)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from digest.models import Article, Chat
-from digest.store import Store
+from digest.store import TinyStore
 
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -40,7 +40,7 @@ NEWS = [
 def seed(store_path: str, articles: list[Article], chats: Iterable[Chat] = ()) -> None:
     """Put articles (and chats) in the bot's store before it starts, as earlier ingestion
     passes and conversations would have."""
-    store = Store(store_path)
+    store = TinyStore(store_path)
     store.add_articles(articles)
     store.save_chats(chats)
     store.close()

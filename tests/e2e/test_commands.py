@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.store import Store
+from digest.store import TinyStore
 from tests.e2e.conftest import CATALOG
 from tests.e2e.test_run_process import ROOT
 from tests.e2e.test_translation import CATALOG as SPANISH_CATALOG
@@ -117,7 +117,7 @@ def test_ingest_translates_as_the_running_bot_does(feed_server: FeedServer,
         translator.stop()
     assert done.returncode == 0, done.stderr
     assert len(translator.requests) == 1
-    store = Store(str(store_path))
+    store = TinyStore(str(store_path))
     try:
         [article] = store.articles()
     finally:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from digest.models import Chat
-from digest.store import CHAT_SHARDS, Store
+from digest.store import CHAT_SHARDS, TinyStore
 from handlers.errors import APOLOGY
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
@@ -82,5 +82,5 @@ async def test_one_damaged_chat_does_not_stop_the_others_digests(
     assert f"field {field!r} is {value!r}" in logged
     assert record(running, BAD) == damaged  # kept on disk as it is
     # Its neighbour in the shard had its digest recorded (in the day's log of what was sent).
-    reopened = Store(running.config.storage.path, read_only=True)
+    reopened = TinyStore(running.config.storage.path, read_only=True)
     assert reopened.chat(BAD + CHAT_SHARDS).last_digest == "2026-11-25"

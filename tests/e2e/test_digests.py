@@ -10,7 +10,7 @@ import pytest
 
 from digest.config import DigestConfig
 from digest.models import Chat, Delivery
-from digest.store import Store
+from digest.store import TinyStore
 from digest.stories.compose import MAX_MESSAGE
 from handlers import delivery
 from tests.e2e.conftest import CHECK_EVERY, RunningBot, button_labels
@@ -258,7 +258,7 @@ async def test_a_digest_cut_short_by_a_crash_goes_on_where_it_stopped(
     running = RunningBot(bot_api, tmp_path, feed_server)
     running.clock.now = datetime(2026, 11, 25, 7, 40, tzinfo=UTC)
     seed(running.config.storage.path, NEWS, [Chat(CHAT, countries=("JP",))])
-    store = Store(running.config.storage.path)
+    store = TinyStore(running.config.storage.path)
     store.save_delivery(Delivery(CHAT, "2026-11-25", ("<b>one</b>", "<b>two</b>",
                                                       "<b>three</b>"), ("story-key",), 1,
                                  preview=NEWS[0].url, more=("JP",)))

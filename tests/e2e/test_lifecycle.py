@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from digest.models import Chat
-from digest.store import Store
+from digest.store import TinyStore
 from tests.e2e.conftest import TOKEN
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.e2e.news import article, seed
@@ -121,7 +121,7 @@ def test_sigterm_during_a_feed_pass_stops_within_seconds_keeping_what_was_confir
     assert bot.process.returncode == 0
     quiet(bot.stderr)
     assert TOKEN.split(":")[1] not in bot.stderr
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     assert store.chat(77).countries == ("JP",)
     store.close()
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digest.models import Chat, FeedState
-from digest.store import Store
+from digest.store import TinyStore
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.e2e.news import NEWS, NOON
 from tests.e2e.test_run_process import ROOT
@@ -126,7 +126,7 @@ def test_sources_reads_without_touching_the_store(
 
 def seeded_store(tmp_path: Path) -> Path:
     """A store as a bot at rest leaves it: chats in two shards, a day of articles, feeds."""
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     store.add_articles(NEWS)
     store.save_chats(CHATS)
     store.save_feed_states({"https://a.example/rss": FeedState(last_success=NOON)})

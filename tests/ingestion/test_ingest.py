@@ -14,7 +14,7 @@ from digest.ingestion.fetch import FeedFetcher, make_client
 from digest.ingestion.ingest import Ingestor, next_attempt
 from digest.ingestion.worker import WorkerProcess
 from digest.models import FeedState, Source
-from digest.store import Store
+from digest.store import Store, TinyStore
 from tests.conftest import shared_data
 from tests.feed_server import FeedServer
 
@@ -82,7 +82,7 @@ async def test_bad_feeds_become_errors_and_good_ones_still_land(
                                            declare_length=False)),
         source("Dead", "http://127.0.0.1:9/rss"),
     ]
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     report = await run_pass(store, sources, clock)
 
     errors = {src.name: store.feed_state(src.key).last_error for src in sources}
@@ -111,7 +111,7 @@ async def test_conditional_get_and_deduplication(
     body = (FIXTURES / "rss2.xml").read_bytes()
     tagged = source("Tagged", feed_server.serve("/tagged", body, etag='"v1"'))
     untagged = source("Untagged", feed_server.serve("/untagged", body))
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     first = await run_pass(store, [tagged, untagged], clock)
     # Both outlets carry the same URLs: stored once.
     assert first.ok == 2
@@ -129,7 +129,7 @@ async def test_failing_feed_backs_off_then_recovers(
     feed_server: FeedServer, tmp_path: Path, clock: Clock
 ) -> None:
     flaky = source("Flaky", feed_server.serve("/flaky", b"", status=503))
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     await run_pass(store, [flaky], clock)
     await run_pass(store, [flaky], clock)
     assert store.feed_state(flaky.key).failures == 1  # the second pass left it alone
@@ -160,7 +160,7 @@ async def test_old_articles_are_pruned_by_retention(
     feed_server: FeedServer, tmp_path: Path, clock: Clock
 ) -> None:
     feed = source("RSS", feed_server.serve("/rss2", (FIXTURES / "rss2.xml").read_bytes()))
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     await run_pass(store, [feed], clock)
     assert store.article_count() == 3
     clock.now += timedelta(days=40)
@@ -197,7 +197,7 @@ async def test_only_the_newest_entries_of_a_feed_are_kept(
     body = shuffled[0] + b"".join(reversed(shuffled[1:])).replace(b"</channel></rss>", b"")
     body += b"</channel></rss>"
     feed = source("Long", feed_server.serve("/long", body))
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     report = await run_pass(store, [feed], clock, max_bytes=1_000_000, max_entries=50)
     assert len(report.new_articles) == 50
     assert {a.title for a in report.new_articles} == {f"Story {i}" for i in range(50)}
@@ -208,7 +208,7 @@ async def test_a_parse_past_the_time_limit_fails_that_feed_and_the_pass_goes_on(
 ) -> None:
     slow = source("Slow", feed_server.serve("/slow", long_feed(20_000, bad_bytes=True)))
     good = source("Good", feed_server.serve("/good", long_feed(3)))
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     # The slow feed takes seconds to parse on any machine; the limit is a tenth of that.
     report = await run_pass(store, [slow, good], clock, max_bytes=5_000_000,
                             parse_timeout=0.3)
@@ -224,7 +224,7 @@ async def test_a_stop_cancels_the_fetches_and_keeps_what_finished_feeds_gave(
 ) -> None:
     quick = source("Quick", feed_server.serve("/quick", long_feed(2)))
     stalled = source("Stalled", feed_server.serve("/stalled", long_feed(2), stall=30.0))
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     async with make_client(timeout=60) as client:
         fetcher = FeedFetcher(client, concurrency=8, per_host=4, max_bytes=100_000,
                               deadline=60.0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from digest.models import Article
-from digest.store import Store
+from digest.store import TinyStore
 from tests.feed_server import FeedServer
 from tests.ingestion.test_ingest import Clock, run_pass, source
 
@@ -65,7 +65,7 @@ BAD_UTF8 = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>
 
 
 async def ingest(feed_server: FeedServer, tmp_path: Path, body: bytes) -> dict[str, Article]:
-    store = Store(str(tmp_path / "store.json"))
+    store = TinyStore(str(tmp_path / "store.json"))
     report = await run_pass(store, [source("Feed", feed_server.serve("/feed.xml", body))],
                             Clock())
     assert report.failed == 0

@@ -11,7 +11,7 @@ import pytest
 import digest.stories.editions
 from digest.ingestion.worker import WorkerProcess
 from digest.models import Article, Source
-from digest.store import Store
+from digest.store import Store, TinyStore
 from digest.stories.cluster import WINDOW, Story
 from digest.stories.compose import NO_SUBSCRIPTIONS_HINT, NOT_IN_US_MEDIA, Block, DigestItem
 from digest.stories.editions import Digest, Edition, Editions
@@ -235,7 +235,7 @@ def worker() -> Iterator[WorkerProcess]:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     yield store
     store.close()
 

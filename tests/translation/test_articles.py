@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digest.models import Article
-from digest.store import Store
+from digest.store import Store, TinyStore
 from digest.translation.articles import Translations
 from digest.translation.budget import DailyBudget
 from digest.translation.http import TranslationError
@@ -38,7 +38,7 @@ class FakeTranslator:
 
 
 def store_with(tmp_path: Path, articles: list[Article]) -> Store:
-    store = Store(tmp_path / "store.json")
+    store = TinyStore(tmp_path / "store.json")
     store.add_articles(articles)
     return store
 
@@ -58,7 +58,7 @@ async def test_untranslated_articles_are_translated_in_batches_per_language(
     assert [(source, len(texts)) for source, texts in translator.requests] == [
         ("es", 4), ("es", 4), ("es", 2), ("de", 2)]
     assert translator.requests[0][1] == ["Titular 0", "Titular 1", "Resumen 0.", "Resumen 1."]
-    stored = {a.url: a for a in Store(tmp_path / "store.json", read_only=True).articles()}
+    stored = {a.url: a for a in TinyStore(tmp_path / "store.json", read_only=True).articles()}
     spanish = stored["https://news.example/es/0"]
     assert (spanish.title, spanish.original_title) == ("EN:Titular 0", "Titular 0")
     assert (spanish.summary, spanish.original_summary) == ("EN:Resumen 0.", "Resumen 0.")

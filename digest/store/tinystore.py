@@ -1,7 +1,8 @@
-"""The durable store: chats, articles, feed state and what was sent to whom.
+"""The TinyDB backend of the store: chats, articles, feed state and what was sent to whom.
 
 TinyDB is the embedded default, used with changes that its plain JSON file needs to
-serve a bot (the file layer is `digest.store_files`, the records `digest.store_records`):
+serve a bot (the file layer is `digest.store.files`, the records `digest.store.records`,
+the schema and its migrations `digest.store.schema`):
 
 * **Atomic writes.** Every file is written whole to a temporary neighbour, flushed and
   fsynced, then `os.replace`d over the old one (and the folder fsynced). A `kill -9` or
@@ -16,7 +17,7 @@ serve a bot (the file layer is `digest.store_files`, the records `digest.store_r
   - `chats-NNN.json`: chats sharded by `chat_id % CHAT_SHARDS`, so changing one chat
     rewrites about 1/128 of them (their settings only, a few hundred bytes each);
   - `sent-YYYY-MM-DD.log`: what was sent to whom, one line appended per digest by UTC
-    day of sending, kept `SENT_DAYS` days (`digest.store_sent`): recording a digest
+    day of sending, kept `SENT_DAYS` days (`digest.store.sent`): recording a digest
     never rewrites a chat shard;
   - `articles-YYYY-MM-DD.json`: articles by UTC day of publication; an ingestion
     pass writes each touched day once, and retention deletes whole days;
@@ -24,10 +25,10 @@ serve a bot (the file layer is `digest.store_files`, the records `digest.store_r
   - `manifest.json`: the names of the data files above that exist. A file is listed
     right after it is first written and unlisted just before it is deleted, so a listed
     file that is missing was lost, not "never had chats".
-* **One writer.** A writing `Store` holds `flock` on `<name>.d/writer.lock` while open;
+* **One writer.** A writing `TinyStore` holds `flock` on `<name>.d/writer.lock` while open;
   a second writer (another `bot.py run` or `ingest`) is refused at once with
   `StoreInUse`, naming the folder and the holder's PID. The kernel drops the lock when
-  the holder dies, even by `kill -9`. `Store(path, read_only=True)` (`bot.py sources`)
+  the holder dies, even by `kill -9`. `TinyStore(path, read_only=True)` (`bot.py sources`)
   takes no lock, creates, deletes and writes nothing, and leaves the writer's
   temporary files alone: only the lock holder removes those of an interrupted write.
 * **Validated on load.** A damaged file (unparseable, empty, wrongly shaped, or listed
@@ -61,24 +62,20 @@ from tinydb import TinyDB
 from tinydb.table import Document
 
 from digest.models import Article, Chat, Delivery, FeedState, article_id
-from digest.store_files import (
+from digest.store.files import (
     MANIFEST,
     AtomicJSONStorage,
     DamagedFile,
     StoreError,
-    StoreInUse,
     WriterLock,
-    atomic_write,
     data_files,
-    dump_json,
-    read_data_file,
     read_manifest,
     remove_interrupted_writes,
     set_aside,
     what_is_lost,
     write_manifest,
 )
-from digest.store_records import (
+from digest.store.records import (
     BadRecord,
     article_from_doc,
     article_to_doc,
@@ -90,14 +87,12 @@ from digest.store_records import (
     feed_state_from_doc,
     feed_state_to_doc,
 )
-from digest.store_sent import SentLog
+from digest.store.schema import SCHEMA_VERSION, bring_up_to_date
+from digest.store.sent import SentLog
 from digest.text import title_key
-
-__all__ = ["DamagedFile", "DamagedRecord", "Store", "StoreError", "StoreInUse"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
 CHAT_SHARDS = 128
 
 # Days of sending kept per chat: the day of the latest digest and the ones before it.
@@ -113,71 +108,7 @@ class DamagedRecord(StoreError):
     """A write to a chat whose stored record is damaged: it is kept as it is, not replaced."""
 
 
-# -- migrations -----------------------------------------------------------------------------
-
-def _sent_by_day(folder: Path, main_path: Path) -> None:
-    """Schema 1 to 2: a chat's `sent` goes from {key: UTC ISO time} to {day: [key, ...]}.
-
-    Each shard is replaced atomically and one already converted is left as it is, so a
-    crash part way through is finished by the next start (the version is raised only
-    after every shard is done).
-    """
-    del main_path  # the main file holds no sent keys
-    for file in sorted(folder.glob("chats-*.json")):
-        data = read_data_file(file, ("chats",))
-        changed = False
-        for doc in (data or {}).get("chats", {}).values():
-            sent = doc.get("sent") or {}
-            if not any(isinstance(value, str) for value in sent.values()):
-                continue  # empty, or already grouped by day
-            by_day: dict[str, list[str]] = {}
-            for key, sent_at in sorted(sent.items(), key=lambda item: item[1]):
-                by_day.setdefault(sent_at[:10], []).append(key)
-            doc["sent"] = by_day
-            changed = True
-        if changed:
-            atomic_write(file, dump_json(data))
-
-
-def _start_manifest(folder: Path, main_path: Path) -> None:
-    """Schema 2 to 3: list the data files present, so that one lost later is noticed."""
-    del main_path  # the manifest lives in the folder
-    write_manifest(folder, data_files(folder))
-
-
-def _sent_to_logs(folder: Path, main_path: Path) -> None:
-    """Schema 3 to 4: the sent keys leave the chat documents for the day logs.
-
-    The logs are written (fsynced) before each shard loses its keys, so a crash in between
-    leaves keys in both places; the next start appends them again, and reading the logs
-    ignores a key repeated on a day. Linear in the store's size.
-    """
-    del main_path  # the main file holds no sent keys
-    log_files = SentLog(folder)
-    for file in sorted(folder.glob("chats-*.json")):
-        data = read_data_file(file, ("chats",))
-        docs = (data or {}).get("chats", {}).values()
-        by_day: dict[str, list[tuple[int, str, list[str]]]] = {}
-        for doc in docs:
-            for day, keys in (doc.pop("sent", None) or {}).items():
-                by_day.setdefault(day, []).append((doc.get("chat_id"), "", keys))
-        if not by_day:
-            continue
-        for day, lines in by_day.items():
-            log_files.append_many(day, lines)
-        atomic_write(file, dump_json(data))
-
-
-# Migrations from version N to N+1, each given the store's folder and main file.
-# Add an entry here and raise SCHEMA_VERSION when the layout or a record changes.
-MIGRATIONS: dict[int, Callable[[Path, Path], None]] = {
-    1: _sent_by_day,
-    2: _start_manifest,
-    3: _sent_to_logs,
-}
-
-
-class Store:
+class TinyStore:
     """Domain methods over the partitioned TinyDB files; see the module docstring."""
 
     def __init__(self, path: str | os.PathLike[str], *, read_only: bool = False,
@@ -346,19 +277,12 @@ class Store:
             if not self.read_only:
                 self._main.table("meta").insert({"schema": SCHEMA_VERSION})
             return
-        version = docs[0]["schema"]
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: written by a newer version (schema {version}, "
-                f"this one reads {SCHEMA_VERSION})"
-            )
-        if version < SCHEMA_VERSION and self.read_only:
-            raise StoreError(f"{self.path}: written by an older version (schema {version}); "
-                             "start the bot (or `ingest`) once to bring it up to date")
-        while version < SCHEMA_VERSION:
-            MIGRATIONS[version](self.folder, self.path)
-            version += 1
+
+        def save_version(version: int) -> None:
             meta.update({"schema": version})
+
+        bring_up_to_date(docs[0]["schema"], self.path, self.folder, read_only=self.read_only,
+                         save_version=save_version)
 
     # -- chats ----------------------------------------------------------------------------
 
@@ -568,7 +492,7 @@ class Store:
             for day, batch in by_day.items():
                 table = self._day_db(day).table("articles")
                 urls = {a.url: a for a in batch}
-                with self._day_db(day).storage.batch():
+                with _storage(self._day_db(day)).batch():
                     table.remove(lambda doc, urls=urls: doc.get("url") in urls)
                     table.insert_multiple(article_to_doc(a) for a in batch)
                 for article in batch:  # only once its day is on disk
@@ -635,7 +559,7 @@ class Store:
         with self._lock:
             merged = self._feeds | dict(states)
             table = self._main.table("feeds")
-            with self._main.storage.batch():
+            with _storage(self._main).batch():
                 table.truncate()
                 table.insert_multiple(
                     feed_state_to_doc(feed, state) for feed, state in merged.items()
@@ -683,3 +607,10 @@ class Store:
 def _chat_id_of(record_id: int) -> int:
     """The chat a shard record's id stands for (the inverse of `doc_id`)."""
     return record_id // 2 if record_id % 2 == 0 else -(record_id // 2)
+
+
+def _storage(db: TinyDB) -> AtomicJSONStorage:
+    """The file layer under `db` (TinyDB types it as any storage)."""
+    storage = db.storage
+    assert isinstance(storage, AtomicJSONStorage)
+    return storage

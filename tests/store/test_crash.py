@@ -9,17 +9,17 @@ import sys
 import time
 from pathlib import Path
 
-from digest.store import Store
+from digest.store import TinyStore
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 WRITER = """
 import sys
 from datetime import UTC, datetime, timedelta
 from digest.models import Article
-from digest.store import Store
+from digest.store import Store, TinyStore
 
-store = Store(sys.argv[1])
+store = TinyStore(sys.argv[1])
 batch = len({a.url.split("/")[3] for a in store.articles()})
 day = datetime(2026, 11, 25, tzinfo=UTC)
 while True:
@@ -58,7 +58,7 @@ def test_store_survives_sigkill_at_random_moments(tmp_path: Path) -> None:
             else:
                 confirmed_chat = int(number)
 
-        store = Store(path)
+        store = TinyStore(path)
         batches: dict[int, int] = {}
         for article in store.articles():
             batch = int(article.url.split("/")[3][1:])

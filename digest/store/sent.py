@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.store_files import atomic_write, fsync_dir
+from digest.store.files import atomic_write, fsync_dir
 
 log = logging.getLogger(__name__)
 

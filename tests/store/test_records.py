@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from digest.models import Article, Chat, Delivery, FeedState
-from digest.store_records import (
+from digest.store.records import (
     ARTICLE_FIELDS,
     CHAT_FIELDS,
     DELIVERY_FIELDS,

@@ -8,10 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from digest import store as store_module
-from digest import store_files
 from digest.models import Article, Chat, FeedState
-from digest.store import DamagedFile, DamagedRecord, Store, StoreError, StoreInUse
+from digest.store import (
+    DamagedFile,
+    DamagedRecord,
+    Store,
+    StoreError,
+    StoreInUse,
+    TinyStore,
+    schema,
+    tinystore,
+)
+from digest.store import files as store_files
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
@@ -43,19 +51,19 @@ def path(tmp_path: Path) -> Path:
 
 
 def test_chats_survive_reopening(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.update_chat(42, countries=("JP", "BR"), timezone="Asia/Tokyo")
     store.update_chat(-100123, countries=("DE",))  # a group chat: negative id
     store.close()
 
-    reopened = Store(path)
+    reopened = TinyStore(path)
     assert reopened.chat(42) == Chat(42, countries=("JP", "BR"), timezone="Asia/Tokyo")
     assert reopened.chat(-100123) == Chat(-100123, countries=("DE",))
     assert reopened.chat_count() == 2
 
 
 def test_update_keeps_other_fields_and_delete_forgets(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.update_chat(7, countries=("JP",), digest_time="06:00")
     store.update_chat(7, paused=True)
     assert store.chat(7) == Chat(7, countries=("JP",), digest_time="06:00", paused=True)
@@ -64,11 +72,11 @@ def test_update_keeps_other_fields_and_delete_forgets(path: Path) -> None:
     assert not store.delete_chat(7)
     assert store.chat(7) is None
     assert store.sent_keys(7) == frozenset()
-    assert Store(path, read_only=True).chat(7) is None
+    assert TinyStore(path, read_only=True).chat(7) is None
 
 
 def test_a_chat_write_touches_one_small_shard(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     for chat_id in range(1, 500):
         store.update_chat(chat_id, countries=("JP",))
     written: list[Path] = []
@@ -83,19 +91,19 @@ def test_a_chat_write_touches_one_small_shard(path: Path, monkeypatch: pytest.Mo
 
 def shard_doc(store: Store, chat_id: int) -> dict:
     """The chat's document as it is on disk."""
-    file = store.folder / f"chats-{chat_id % store_module.CHAT_SHARDS:03d}.json"
+    file = store.folder / f"chats-{chat_id % tinystore.CHAT_SHARDS:03d}.json"
     shard = json.loads(file.read_text())
     return next(doc for doc in shard["chats"].values() if doc["chat_id"] == chat_id)
 
 
 def test_sent_keys_survive_reopening_grouped_by_utc_day(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.record_digest(1, ["a", "b"], NOW - timedelta(days=1))
     store.record_digest(1, ["c"], NOW)
     store.record_digest(1, ["b", "d"], NOW.astimezone(timezone(timedelta(hours=-10))))
     store.close()
 
-    reopened = Store(path)
+    reopened = TinyStore(path)
     assert reopened.sent_keys(1) == {"a", "b", "c", "d"}
     assert reopened.chat(1) == Chat(1)  # created by the first digest
     assert "sent" not in shard_doc(reopened, 1)  # the history is apart from the record
@@ -110,19 +118,19 @@ def sent_log(store: Store, day: str) -> list[list]:
 
 
 def test_days_older_than_sent_days_are_dropped(path: Path) -> None:
-    store = Store(path)
-    store.record_digest(1, ["too-old"], NOW - timedelta(days=store_module.SENT_DAYS))
-    store.record_digest(1, ["oldest-kept"], NOW - timedelta(days=store_module.SENT_DAYS - 1))
+    store = TinyStore(path)
+    store.record_digest(1, ["too-old"], NOW - timedelta(days=tinystore.SENT_DAYS))
+    store.record_digest(1, ["oldest-kept"], NOW - timedelta(days=tinystore.SENT_DAYS - 1))
     store.record_digest(1, ["new"], NOW)
     assert store.sent_keys(1) == {"oldest-kept", "new"}
-    assert Store(path, read_only=True).sent_keys(1) == {"oldest-kept", "new"}
+    assert TinyStore(path, read_only=True).sent_keys(1) == {"oldest-kept", "new"}
 
 
 def test_sent_keys_are_shared_between_chats(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     for chat_id in (1, 2):  # different shards, so different files
         store.record_digest(chat_id, ["story-0"], NOW)
-    reopened = Store(path, read_only=True)
+    reopened = TinyStore(path, read_only=True)
     (first,), (second,) = reopened.sent_keys(1), reopened.sent_keys(2)
     assert first == second == "story-0"
     assert first is second
@@ -132,7 +140,7 @@ def test_a_digest_and_its_local_date_are_one_appended_line(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Recording a digest rewrites no file (it once rewrote the chat's whole shard)."""
-    store = Store(path)
+    store = TinyStore(path)
     store.update_chat(5, countries=("JP",), last_digest="2026-11-24")
     written: list[Path] = []
     real_write = store_files.atomic_write
@@ -144,7 +152,7 @@ def test_a_digest_and_its_local_date_are_one_appended_line(
     assert chat == store.chat(5) == Chat(5, countries=("JP",), last_digest="2026-11-25")
     store.close()
 
-    reopened = Store(path)
+    reopened = TinyStore(path)
     assert reopened.chat(5) == chat
     assert reopened.sent_keys(5) == {"a"}
     # Without a local date (an on-demand digest) the last scheduled one stays.
@@ -152,7 +160,7 @@ def test_a_digest_and_its_local_date_are_one_appended_line(
 
 
 def test_articles_are_deduplicated_by_url_and_by_outlet_title(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     assert len(store.add_articles([article(1), article(2)])) == 2
     same_url = article(1, title="A new headline for the same URL")
     same_title = Article(url="https://news.example/2?page=amp", title="headline 2!",
@@ -160,11 +168,11 @@ def test_articles_are_deduplicated_by_url_and_by_outlet_title(path: Path) -> Non
     other_outlet_same_title = article(3, source="Kyodo", title="Headline 2")
     new = store.add_articles([same_url, same_title, other_outlet_same_title])
     assert new == [other_outlet_same_title]
-    assert Store(path, read_only=True).article_count() == 3
+    assert TinyStore(path, read_only=True).article_count() == 3
 
 
 def test_a_pass_writes_each_touched_day_once(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     written: list[Path] = []
     real_write = store_files.atomic_write
     monkeypatch.setattr(store_files, "atomic_write",
@@ -174,7 +182,7 @@ def test_a_pass_writes_each_touched_day_once(path: Path, monkeypatch: pytest.Mon
 
 
 def test_articles_newest_first_and_since(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.add_articles([article(1, day=2), article(2), article(3, day=1)])
     assert [a.url[-1] for a in store.articles()] == ["2", "3", "1"]
     assert [a.url[-1] for a in store.articles(since=NOW - timedelta(days=1, hours=1))] == [
@@ -182,10 +190,10 @@ def test_articles_newest_first_and_since(path: Path) -> None:
 
 
 def test_prune_drops_whole_old_days(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.add_articles([article(n, day=n) for n in range(5)])
     assert store.prune_articles(NOW - timedelta(days=2)) == 2
-    assert sorted(a.url for a in Store(path, read_only=True).articles()) == [
+    assert sorted(a.url for a in TinyStore(path, read_only=True).articles()) == [
         f"https://news.example/{n}" for n in range(3)]
     assert len(list(store.folder.glob("articles-*.json"))) == 3
     # A pruned article may come back (it is new again to the store).
@@ -193,12 +201,12 @@ def test_prune_drops_whole_old_days(path: Path) -> None:
 
 
 def test_feed_states_persist(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     state = FeedState(etag='"abc"', last_success=NOW, last_attempt=NOW, failures=0)
     store.save_feed_states({"https://a.example/rss": state})
     store.save_feed_states({"https://b.example/rss": FeedState(last_error="HTTP 500",
                                                                failures=2)})
-    reopened = Store(path, read_only=True)
+    reopened = TinyStore(path, read_only=True)
     assert reopened.feed_state("https://a.example/rss") == state
     assert reopened.feed_state("https://b.example/rss").failures == 2
     assert reopened.feed_state("https://unknown.example/rss") == FeedState()
@@ -223,14 +231,14 @@ def test_a_v1_store_is_migrated_to_sent_keys_by_day(path: Path) -> None:
         "story-b": "2026-11-25T07:00:00+00:00",
         "story-c": "2026-11-25T08:00:00+00:00",
     })
-    store = Store(path)
+    store = TinyStore(path)
     assert store.sent_keys(1) == {"story-a", "story-b", "story-c"}
     assert store.chat(1) == Chat(1, countries=("JP",), digest_time="07:30",
                                  last_digest="2026-11-25")
     assert "sent" not in json.loads(shard.read_text())["chats"]["2"]
     assert sent_log(store, "2026-11-24") == [[1, "", ["story-a"]]]
     assert sent_log(store, "2026-11-25") == [[1, "", ["story-b", "story-c"]]]
-    assert json.loads(path.read_text())["meta"]["1"]["schema"] == store_module.SCHEMA_VERSION
+    assert json.loads(path.read_text())["meta"]["1"]["schema"] == schema.SCHEMA_VERSION
     assert json.loads((path.parent / "newsbot.json.d" / "manifest.json").read_text()) == {
         "files": ["chats-001.json"]}
 
@@ -240,15 +248,15 @@ def test_the_migration_leaves_a_converted_shard_alone(
 ) -> None:
     """A crash may stop the migration after some shards, before the version is raised."""
     shard = write_v1_store(path, {"story-a": "2026-11-24T22:00:00+00:00"})
-    store_module.MIGRATIONS[1](shard.parent, path)
+    schema.MIGRATIONS[1](shard.parent, path)
     converted = shard.read_text()
     written: list[Path] = []
-    monkeypatch.setattr(store_module, "atomic_write", lambda p, text: written.append(p))
-    store_module.MIGRATIONS[1](shard.parent, path)
+    monkeypatch.setattr(schema, "atomic_write", lambda p, text: written.append(p))
+    schema.MIGRATIONS[1](shard.parent, path)
     assert written == []
     assert shard.read_text() == converted
     monkeypatch.undo()
-    assert Store(path).sent_keys(1) == {"story-a"}
+    assert TinyStore(path).sent_keys(1) == {"story-a"}
 
 
 def test_the_sent_keys_leave_the_chat_records_and_a_repeated_migration_adds_nothing(
@@ -258,23 +266,23 @@ def test_the_sent_keys_leave_the_chat_records_and_a_repeated_migration_adds_noth
     rewritten runs it again: the keys then appear twice in the log, once in memory."""
     shard = write_v1_store(path, {"story-a": "2026-11-24T22:00:00+00:00"})
     for version in (1, 2, 3):
-        store_module.MIGRATIONS[version](shard.parent, path)
+        schema.MIGRATIONS[version](shard.parent, path)
     assert "sent" not in json.loads(shard.read_text())["chats"]["2"]
     (shard.parent / "sent-2026-11-24.log").write_text('[1,"",["story-a"]]\n' * 2)
-    store = Store(path)
+    store = TinyStore(path)
     assert store.sent_keys(1) == {"story-a"}
     assert store.chat(1).last_digest == "2026-11-25"
 
 
 def test_a_crash_in_the_middle_of_an_append_loses_only_that_digest(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.update_chat(1, countries=("JP",))
     store.record_digest(1, ["a"], NOW, local_date="2026-11-24")
     store.close()
     log_file = store.folder / "sent-2026-11-25.log"
     with log_file.open("a") as torn:
         torn.write('[1,"2026-11-25",["b"')  # the crash came before the newline
-    reopened = Store(path)
+    reopened = TinyStore(path)
     assert reopened.sent_keys(1) == {"a"}
     assert reopened.chat(1).last_digest == "2026-11-24"
     reopened.record_digest(1, ["c"], NOW, local_date="2026-11-25")
@@ -283,39 +291,39 @@ def test_a_crash_in_the_middle_of_an_append_loses_only_that_digest(path: Path) -
 
 
 def test_a_newer_schema_is_refused(path: Path) -> None:
-    Store(path).close()
+    TinyStore(path).close()
     data = json.loads(path.read_text())
-    data["meta"]["1"]["schema"] = store_module.SCHEMA_VERSION + 1
+    data["meta"]["1"]["schema"] = schema.SCHEMA_VERSION + 1
     path.write_text(json.dumps(data))
     with pytest.raises(StoreError, match="newer version"):
-        Store(path)
+        TinyStore(path)
 
 
 def test_migrations_run_in_order(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    Store(path).close()
-    current = store_module.SCHEMA_VERSION
+    TinyStore(path).close()
+    current = schema.SCHEMA_VERSION
     ran: list[int] = []
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", current + 2)
-    monkeypatch.setattr(store_module, "MIGRATIONS", {
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", current + 2)
+    monkeypatch.setattr(schema, "MIGRATIONS", {
         current: lambda folder, main: ran.append(current),
         current + 1: lambda folder, main: ran.append(current + 1)})
-    Store(path).close()
+    TinyStore(path).close()
     assert ran == [current, current + 1]
     assert json.loads(path.read_text())["meta"]["1"]["schema"] == current + 2
 
 
 def test_a_corrupt_file_is_reported_not_overwritten(path: Path) -> None:
-    Store(path).close()
+    TinyStore(path).close()
     path.write_text("{not json")
     with pytest.raises(StoreError, match="not valid JSON"):
-        Store(path)
+        TinyStore(path)
     assert path.read_text() == "{not json"
 
 
 def test_a_failed_write_leaves_memory_matching_disk(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.update_chat(1, countries=("JP",))
 
     def disk_full(p: Path, text: str) -> None:
@@ -330,19 +338,19 @@ def test_a_failed_write_leaves_memory_matching_disk(
     assert store.article_count() == 0
     assert store.add_articles([article(1)])  # not wrongly remembered as already stored
     assert store.chat(1) == Chat(1, countries=("JP",))
-    assert Store(path, read_only=True).chat(1) == Chat(1, countries=("JP",))
+    assert TinyStore(path, read_only=True).chat(1) == Chat(1, countries=("JP",))
 
 
 def test_a_failed_digest_write_leaves_memory_matching_disk(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.record_digest(1, ["a"], NOW, local_date="2026-11-24")
 
     def disk_full(p: Path, text: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("digest.store_sent.os.fsync", lambda fd: disk_full(path, ""))
+    monkeypatch.setattr("digest.store.sent.os.fsync", lambda fd: disk_full(path, ""))
     with pytest.raises(OSError, match="No space"):
         store.record_digest(1, ["b"], NOW, local_date="2026-11-25")
     monkeypatch.undo()
@@ -350,11 +358,11 @@ def test_a_failed_digest_write_leaves_memory_matching_disk(
     assert store.sent_keys(1) == {"a"}
     assert store.chat(1) == Chat(1, last_digest="2026-11-24")
     store.save_chat(Chat(1, countries=("JP",), last_digest="2026-11-24"))  # rewrites the shard
-    assert Store(path, read_only=True).sent_keys(1) == {"a"}
+    assert TinyStore(path, read_only=True).sent_keys(1) == {"a"}
 
 
 def test_replaced_articles_are_rewritten_and_still_deduplicated(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     original = article(1)
     store.add_articles([original])
     translated = replace(original, title="The translation", original_title=original.title,
@@ -363,7 +371,7 @@ def test_replaced_articles_are_rewritten_and_still_deduplicated(path: Path) -> N
         translated]
     store.close()
 
-    reopened = Store(path)
+    reopened = TinyStore(path)
     assert reopened.articles() == [translated]
     # The outlet's own title still identifies it, whatever the translation says.
     assert reopened.add_articles([replace(original, url="https://elsewhere.example/x")]) == []
@@ -373,32 +381,32 @@ def test_replaced_articles_are_rewritten_and_still_deduplicated(path: Path) -> N
 
 
 def test_one_writer_at_a_time_and_readers_beside_it(path: Path) -> None:
-    writer = Store(path)
+    writer = TinyStore(path)
     writer.update_chat(1, countries=("JP",))
     with pytest.raises(StoreInUse, match="in use by another process"):
-        Store(path)
-    reader = Store(path, read_only=True)
+        TinyStore(path)
+    reader = TinyStore(path, read_only=True)
     assert reader.chat(1) == Chat(1, countries=("JP",))
     with pytest.raises(StoreError, match="read-only"):
         reader.update_chat(2, countries=("BR",))
     writer.close()
-    Store(path).close()  # closing let go of the lock
+    TinyStore(path).close()  # closing let go of the lock
 
 
 def test_a_reader_creates_nothing_and_leaves_temporary_files_to_the_writer(
     path: Path,
 ) -> None:
-    assert Store(path, read_only=True).chat_count() == 0
+    assert TinyStore(path, read_only=True).chat_count() == 0
     assert not path.parent.exists()
 
-    writer = Store(path)
+    writer = TinyStore(path)
     writer.update_chat(1, countries=("JP",))
     writer.close()
     in_flight = path.with_name("newsbot.json.d") / ".chats-001.json.x1y2.tmp"
     in_flight.write_text("{}")
-    Store(path, read_only=True).close()
+    TinyStore(path, read_only=True).close()
     assert in_flight.exists()
-    Store(path).close()  # the writer's own start clears what a crash left
+    TinyStore(path).close()  # the writer's own start clears what a crash left
     assert not in_flight.exists()
 
 
@@ -407,7 +415,7 @@ def manifest(path: Path) -> list[str]:
 
 
 def test_the_manifest_lists_data_files_as_they_come_and_go(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.add_articles([article(1, day=0), article(2, day=3)])
     store.update_chat(1, countries=("JP",))
     assert manifest(path) == ["articles-2026-11-22.json", "articles-2026-11-25.json",
@@ -419,43 +427,43 @@ def test_the_manifest_lists_data_files_as_they_come_and_go(path: Path) -> None:
 
 def test_a_file_written_but_not_yet_listed_is_adopted(path: Path) -> None:
     """A crash between a new shard's first write and the manifest's update."""
-    store = Store(path)
+    store = TinyStore(path)
     store.update_chat(1, countries=("JP",))
     store.close()
     files = path.with_name("newsbot.json.d")
     (files / "manifest.json").write_text('{"files": []}')
-    assert Store(path).chat(1) == Chat(1, countries=("JP",))
+    assert TinyStore(path).chat(1) == Chat(1, countries=("JP",))
     assert manifest(path) == ["chats-001.json"]
 
 
 def test_a_lost_file_is_refused_and_repair_says_what_is_gone(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.save_chats([Chat(1, countries=("JP",)), Chat(2, countries=("BR",))])
     store.close()
     shard = path.with_name("newsbot.json.d") / "chats-001.json"
     shard.unlink()
     for read_only in (False, True):
         with pytest.raises(DamagedFile, match="listed in the store's manifest"):
-            Store(path, read_only=read_only)
-    repaired = Store(path, repair=True)
+            TinyStore(path, read_only=read_only)
+    repaired = TinyStore(path, repair=True)
     [report] = repaired.repairs
     assert report.startswith(f"{shard}: listed")
     assert repaired.chats() == [Chat(2, countries=("BR",))]
     repaired.close()
-    assert Store(path, read_only=True).chat_count() == 1  # no longer listed
+    assert TinyStore(path, read_only=True).chat_count() == 1  # no longer listed
 
 
 @pytest.mark.parametrize("damage", ["manifest", "main file"])
 def test_a_damaged_main_file_or_manifest_is_set_aside_by_repair(path: Path, damage: str) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.update_chat(1, countries=("JP",))
     store.save_feed_states({"https://a.example/rss": FeedState(failures=1)})
     store.close()
     damaged = path if damage == "main file" else path.with_name("newsbot.json.d") / "manifest.json"
     damaged.write_text("{")
     with pytest.raises(DamagedFile, match="not valid JSON"):
-        Store(path)
-    repaired = Store(path, repair=True)
+        TinyStore(path)
+    repaired = TinyStore(path, repair=True)
     [report] = repaired.repairs
     assert "moved to" in report
     assert repaired.chat(1) == Chat(1, countries=("JP",))
@@ -465,22 +473,22 @@ def test_a_damaged_main_file_or_manifest_is_set_aside_by_repair(path: Path, dama
     repaired.close()
     assert [aside.read_text() for aside in damaged.parent.glob(damaged.name + ".damaged-*")
             ] == ["{"]
-    Store(path).close()
+    TinyStore(path).close()
 
 
 def test_a_missing_main_file_beside_data_is_refused(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.update_chat(1, countries=("JP",))
     store.close()
     path.unlink()
     with pytest.raises(DamagedFile, match="missing, but"):
-        Store(path)
+        TinyStore(path)
 
 
 def test_damaged_records_are_left_out_and_kept(
     path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     store.save_chats([Chat(1, countries=("JP",)), Chat(129, countries=("BR",))])
     store.add_articles([article(1), article(2)])
     store.save_feed_states({"https://a.example/rss": FeedState(failures=1)})
@@ -494,7 +502,7 @@ def test_damaged_records_are_left_out_and_kept(
         data[table][key][field] = value
         file.write_text(json.dumps(data))
 
-    store = Store(path)
+    store = TinyStore(path)
     assert store.chats() == [Chat(129, countries=("BR",))]
     assert store.chat(1) is None
     assert [a.url for a in store.articles()] == [article(2).url]
@@ -512,7 +520,7 @@ def test_damaged_records_are_left_out_and_kept(
 
 
 def test_forgetting_a_chat_removes_its_lines_from_the_sent_logs(path: Path) -> None:
-    store = Store(path)
+    store = TinyStore(path)
     for chat_id in (1, 12, 2):
         store.update_chat(chat_id, countries=("JP",))
         store.record_digest(chat_id, [f"story-{chat_id}"], NOW, local_date="2026-11-25")
@@ -523,6 +531,6 @@ def test_forgetting_a_chat_removes_its_lines_from_the_sent_logs(path: Path) -> N
     assert sent_log(store, "2026-11-24") == []
     store.record_digest(2, ["later"], NOW)  # the day's log is appended to again
     store.close()
-    reopened = Store(path)
+    reopened = TinyStore(path)
     assert reopened.sent_keys(2) == {"story-2", "later"}
     assert reopened.sent_keys(1) == frozenset()

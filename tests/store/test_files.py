@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.store_files import (
+from digest.store.files import (
     DamagedFile,
     StoreError,
     StoreInUse,

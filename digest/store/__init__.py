@@ -1,0 +1,31 @@
+"""The durable store: its interface (`Store`), its errors and the TinyDB backend.
+
+Callers type against the `Store` protocol (`digest.store.interface`); start-up code opens
+the backend, `TinyStore` (`digest.store.tinystore`, over `files`, `records`, `sent` and
+`schema`).
+
+Writes and the event loop. Reads (`chat`, `sent_keys`, `feed_state`, `deliveries`, ...)
+answer from memory and run on the event loop. Every write returns only once it is on disk
+(an fsync at least), so which writes may block the loop is a rule:
+
+* On the loop: a write about one chat made in answer to that chat's own update
+  (`save_chat`, `update_chat` from a handler or the Mini App: one shard, about 1/128 of
+  the chats), which the reply waits for anyway.
+* In a thread (`asyncio.to_thread`): everything else. Ingestion's `add_articles`,
+  `save_feed_states`, `prune_articles` and translation's `replace_articles` (whole day
+  files); `delete_chat` (it rewrites the logs of what was sent); and every write of the
+  delivery path, which runs for many chats at the peak: `save_delivery`,
+  `drop_delivery`, `record_digest`, and marking an unreachable chat inactive.
+
+A backend's methods are guarded by one lock, so such threads and the loop may write at
+the same time.
+"""
+
+from __future__ import annotations
+
+from digest.store.files import DamagedFile, StoreError, StoreInUse
+from digest.store.interface import Store
+from digest.store.tinystore import CHAT_SHARDS, DamagedRecord, TinyStore
+
+__all__ = ["CHAT_SHARDS", "DamagedFile", "DamagedRecord", "Store", "StoreError", "StoreInUse",
+           "TinyStore"]
