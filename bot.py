@@ -25,15 +25,15 @@ from digest.newsroom import Newsroom
 from digest.store import Store, StoreError
 from handlers import bot_commands, register
 from handlers.buttons import KEPT_KEYBOARDS
-from handlers.delivery import Courier
-from handlers.ratelimit import ChatRateLimiter
 from handlers.replies import MESSAGE_DEFAULTS
-from handlers.scheduling import schedule_jobs
 from runtime import cli, startup
 from runtime.context import BotData, context_types
+from runtime.delivery import Courier
+from runtime.jobs import schedule_jobs
 from runtime.lifecycle import Webhook
 from runtime.lifecycle import run as run_bot
 from runtime.logs import configure_logging, guard_token
+from runtime.ratelimit import ChatRateLimiter
 from runtime.updates import PerChatUpdateProcessor
 from runtime.webserver import WebServer, start_web_server
 

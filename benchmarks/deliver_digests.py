@@ -15,7 +15,7 @@ Reported:
 1. Delivery: time from the first to the last successful digest, the achieved rate
    (digests / that time) as a fraction of 30/s (target at least 0.9), and the 429
    answers the fake gave (PTB's own limiter, a leaky bucket with a burst of 30, got 355
-   of them and 0.83 of 30/s here; handlers/ratelimit.py says why and what it does instead).
+   of them and 0.83 of 30/s here; runtime/ratelimit.py says why and what it does instead).
 2. Exactly once: chats with exactly one digest (all of them), with none, with more.
 3. Answers to others during delivery: a user outside the digest run sends /mysubs a few
    times while digests go out; the longest wait for the bot's reply.
@@ -185,9 +185,9 @@ async def run(count: int, wait: float) -> None:
         print(f"answers during delivery: {len(latencies)} /mysubs from another chat, reply "
               f"latency max {max(latencies) * 1000:.0f} ms, "
               f"median {sorted(latencies)[len(latencies) // 2] * 1000:.0f} ms")
-    print(f"bot log: {logs.count('handlers.ratelimit', 'rate limit hit;')} pauses after 429, "
-          f"{logs.count('handlers.ratelimit', 'rate limit hit after')} requests given up "
-          f"by the limiter, {logs.count('handlers.delivery', 'digest for chat')} digests "
+    print(f"bot log: {logs.count('runtime.ratelimit', 'rate limit hit;')} pauses after 429, "
+          f"{logs.count('runtime.ratelimit', 'rate limit hit after')} requests given up "
+          f"by the limiter, {logs.count('runtime.delivery', 'digest for chat')} digests "
           f"left for a later check, {logs.errors} error records")
     if server_errors:
         print(f"fake Bot API errors: {len(server_errors)}")

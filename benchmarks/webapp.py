@@ -48,8 +48,8 @@ from digest.ingestion.sources import load_catalog
 from digest.newsroom import Newsroom
 from digest.store import TinyStore
 from digest.subscriptions import Coverage
-from handlers.delivery import Courier
 from runtime.context import BotData
+from runtime.delivery import Courier
 from runtime.webserver import WebServer
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, LIGHT_THEME, PHONE, browser_missing
 from webapp.auth import WebAppUser, launch_fragment, sign_init_data

@@ -13,9 +13,9 @@ from __future__ import annotations
 from telegram import Message, Update
 from telegram.ext import InvalidCallbackData
 
-from handlers.delivery import more_keyboard
 from handlers.digests import more_code, show_more
 from runtime.context import NewsContext
+from runtime.delivery import more_keyboard
 
 # Keyboards whose buttons work (a few hundred bytes each): the newest answers, pickers
 # and digests; older ones get the answer below, except "More from" buttons.

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 
 from digest.countries import by_code, lookup
-from digest.stories.editions import Digest, Edition
-from handlers.delivery import MORE_PREFIX, lead_preview
 from handlers.replies import STILL_GATHERING, button_data
 from handlers.subscriptions import current_chat
-from runtime.context import BotData, NewsContext
+from runtime.context import NewsContext
+from runtime.delivery import MORE_PREFIX, lead_preview
+from runtime.jobs import composer
 
 MORE_LABEL = "More from "  # as `more_keyboard` writes it
-
-
-def composer(data: BotData, edition: Edition, chat_id: int, now: datetime
-             ) -> Callable[[], Digest]:
-    """The chat's digest, composed when called: a digest waiting for its turn to be sent
-    reflects the countries and history the chat has then."""
-    return lambda: data.newsroom.digest_for(chat_id, now, edition)
 
 
 async def digest_command(update: Update, context: NewsContext) -> None:

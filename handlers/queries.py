@@ -29,9 +29,9 @@ from digest.search.query import Query, parse_query
 from digest.stories.compose import render_story
 from digest.stories.summarize import summarize
 from digest.text import shorten
-from handlers.delivery import lead_preview
 from handlers.replies import STILL_GATHERING, button_data, clip, esc
 from runtime.context import NewsContext
+from runtime.delivery import lead_preview
 
 PAGES = 20  # matching stories one answer can page through
 # Articles searched for those stories: a big story has many matching reports.

@@ -19,8 +19,8 @@ from digest.ingestion.ingest import Clock, utc_now
 from digest.newsroom import Newsroom
 from digest.schedule import DueIndex
 from digest.store import Store
-from handlers.delivery import Courier
 from runtime.chat_admins import ChatAdmins
+from runtime.delivery import Courier
 from runtime.digest_queue import QUEUE_FILE, DigestQueue
 
 

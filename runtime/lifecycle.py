@@ -11,7 +11,7 @@ README's systemd unit allows 30 s), so this runner:
 * on a stop, stops fetching updates, cancels the feed fetches of a running pass
   (which still stores what it already has), gives updates in progress
   `STOP_GRACE` seconds and cancels the rest; digests stop after their current
-  message (handlers.delivery) and go on after the restart.
+  message (runtime.delivery) and go on after the restart.
 
 Everything confirmed to a user was written to the store before the confirmation
 was sent, so nothing confirmed is lost.

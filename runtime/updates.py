@@ -1,7 +1,7 @@
 """Updates of different chats at once, each chat's in order, floods cut off.
 
 PTB handles updates one at a time by default, and a reply waits for its chat's
-slot of about one message a second (handlers.ratelimit) inside the handler, so a
+slot of about one message a second (runtime.ratelimit) inside the handler, so a
 user sending 40 commands held every other chat up for 40 seconds. With this
 processor the updates of different chats run concurrently while each chat's run
 one after the other, in the order Telegram sent them (a /subscribe then an

@@ -10,7 +10,7 @@ import pytest
 
 from digest.models import Chat, Delivery
 from digest.store import TinyStore
-from handlers.delivery import Courier
+from runtime.delivery import Courier
 
 NOW = datetime(2026, 11, 25, 11, 0, tzinfo=UTC)
 

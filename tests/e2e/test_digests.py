@@ -12,7 +12,7 @@ from digest.config import DigestConfig
 from digest.models import Chat, Delivery
 from digest.store import TinyStore
 from digest.stories.compose import MAX_MESSAGE
-from handlers import delivery
+from runtime import delivery
 from tests.e2e.conftest import CHECK_EVERY, RunningBot, button_labels
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, article, seed

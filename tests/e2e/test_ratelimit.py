@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from telegram.ext import ExtBot
 
-from handlers import ratelimit
-from handlers.ratelimit import ChatRateLimiter
+from runtime import ratelimit
+from runtime.ratelimit import ChatRateLimiter
 from tests.e2e.conftest import TOKEN
 from tests.e2e.fake_bot_api import FakeBotAPI
 

@@ -17,19 +17,27 @@ import asyncio
 import itertools
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from telegram import Bot
 from telegram.ext import Application
 
-from handlers.delivery import CONCURRENCY
-from handlers.digests import composer
+from digest.stories.editions import Digest, Edition
 from runtime.context import BotData, NewsContext
+from runtime.delivery import CONCURRENCY
 from runtime.digest_queue import Queued
 
 log = logging.getLogger(__name__)
 
 CHECK_BATCH = 2_000  # due chats handled between two yields to the event loop
+
+
+def composer(data: BotData, edition: Edition, chat_id: int, now: datetime
+             ) -> Callable[[], Digest]:
+    """The chat's digest, composed when called: a digest waiting for its turn to be sent
+    reflects the countries and history the chat has then."""
+    return lambda: data.newsroom.digest_for(chat_id, now, edition)
 
 
 async def ingest_job(context: NewsContext) -> None:
@@ -109,13 +117,16 @@ async def schedule_jobs(application: Application, ingest_every: timedelta,
     from the start would leave every digest up to a minute late (at a peak, everyone's).
     """
     await prepare_digests(application.bot_data)
+    job_queue = application.job_queue
+    if job_queue is None:  # PTB builds one when its job-queue extra is installed
+        raise RuntimeError("python-telegram-bot's job-queue extra is not installed")
     for callback, every, name in ((ingest_job, ingest_every, "ingest"),
                                   (digest_check, check_every, "digests")):
         seconds = every.total_seconds()
-        application.job_queue.run_once(callback, when=0, name=f"first {name}",
+        job_queue.run_once(callback, when=0, name=f"first {name}",
                                        job_kwargs={"misfire_grace_time": None})
         aligned = -time.time() % seconds if callback is digest_check else seconds
-        application.job_queue.run_repeating(
+        job_queue.run_repeating(
             callback, interval=every, first=aligned or seconds, name=name,
             job_kwargs={"misfire_grace_time": max(1, int(seconds)), "coalesce": True,
                         "max_instances": 1})
