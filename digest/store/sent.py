@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.store.files import atomic_write, fsync_dir
+from digest.store.files import StoreError, atomic_write, fsync_dir
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,8 @@ class SentLog:
 
     def append(self, day: str, chat_id: int, local_date: str, keys: Iterable[str]) -> None:
         """One line, durably: returns once it is on disk. A failed write is undone."""
+        if self.read_only:
+            raise StoreError(f"{self.folder}: the store was opened read-only")
         fd = self._open.get(day)
         if fd is None:
             created = not self._path(day).exists()
