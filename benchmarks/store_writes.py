@@ -31,11 +31,11 @@ from digest.store import TinyStore
 STARTUP = """
 import resource, sys, time
 started = time.perf_counter()
-from digest.store import Store, TinyStore
+from digest.store import TinyStore
 store = TinyStore(sys.argv[1])
 took = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(f"loaded {store.chat_count():,} chats and {store.article_count():,} articles in "
+print(f"loaded {len(store.chats()):,} chats and {len(store.articles()):,} articles in "
       f"{took:.2f} s; peak RSS {peak:.0f} MB")
 """
 

@@ -354,9 +354,6 @@ class TinyStore:
         with self._lock:
             return list(self._chats.values())
 
-    def chat_count(self) -> int:
-        return len(self._chats)
-
     def save_chat(self, chat: Chat) -> None:
         """Store `chat` durably; returns once it is on disk."""
         with self._lock:
@@ -518,9 +515,6 @@ class TinyStore:
             found = [a for a in self._articles.values() if since is None or a.published >= since]
         found.sort(key=lambda a: a.published, reverse=True)
         return found
-
-    def article_count(self) -> int:
-        return len(self._articles)
 
     def prune_articles(self, older_than: datetime) -> int:
         """Drop whole days published before `older_than`'s UTC day; returns articles dropped."""

@@ -17,7 +17,7 @@ WRITER = """
 import sys
 from datetime import UTC, datetime, timedelta
 from digest.models import Article
-from digest.store import Store, TinyStore
+from digest.store import TinyStore
 
 store = TinyStore(sys.argv[1])
 batch = len({a.url.split("/")[3] for a in store.articles()})

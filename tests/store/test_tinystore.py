@@ -59,7 +59,7 @@ def test_chats_survive_reopening(path: Path) -> None:
     reopened = TinyStore(path)
     assert reopened.chat(42) == Chat(42, countries=("JP", "BR"), timezone="Asia/Tokyo")
     assert reopened.chat(-100123) == Chat(-100123, countries=("DE",))
-    assert reopened.chat_count() == 2
+    assert len(reopened.chats()) == 2
 
 
 def test_update_keeps_other_fields_and_delete_forgets(path: Path) -> None:
@@ -168,7 +168,7 @@ def test_articles_are_deduplicated_by_url_and_by_outlet_title(path: Path) -> Non
     other_outlet_same_title = article(3, source="Kyodo", title="Headline 2")
     new = store.add_articles([same_url, same_title, other_outlet_same_title])
     assert new == [other_outlet_same_title]
-    assert TinyStore(path, read_only=True).article_count() == 3
+    assert len(TinyStore(path, read_only=True).articles()) == 3
 
 
 def test_a_pass_writes_each_touched_day_once(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -335,7 +335,7 @@ def test_a_failed_write_leaves_memory_matching_disk(
     with pytest.raises(OSError, match="No space"):
         store.update_chat(1, countries=("BR",))
     monkeypatch.undo()
-    assert store.article_count() == 0
+    assert len(store.articles()) == 0
     assert store.add_articles([article(1)])  # not wrongly remembered as already stored
     assert store.chat(1) == Chat(1, countries=("JP",))
     assert TinyStore(path, read_only=True).chat(1) == Chat(1, countries=("JP",))
@@ -396,7 +396,7 @@ def test_one_writer_at_a_time_and_readers_beside_it(path: Path) -> None:
 def test_a_reader_creates_nothing_and_leaves_temporary_files_to_the_writer(
     path: Path,
 ) -> None:
-    assert TinyStore(path, read_only=True).chat_count() == 0
+    assert len(TinyStore(path, read_only=True).chats()) == 0
     assert not path.parent.exists()
 
     writer = TinyStore(path)
@@ -450,7 +450,7 @@ def test_a_lost_file_is_refused_and_repair_says_what_is_gone(path: Path) -> None
     assert report.startswith(f"{shard}: listed")
     assert repaired.chats() == [Chat(2, countries=("BR",))]
     repaired.close()
-    assert TinyStore(path, read_only=True).chat_count() == 1  # no longer listed
+    assert len(TinyStore(path, read_only=True).chats()) == 1  # no longer listed
 
 
 @pytest.mark.parametrize("damage", ["manifest", "main file"])
