@@ -1,8 +1,8 @@
 """The durable store: its interface (`Store`), its errors and the TinyDB backend.
 
 Callers type against the `Store` protocol (`digest.store.interface`); start-up code opens
-the backend, `TinyStore` (`digest.store.tinystore`, over `files`, `records`, `sent` and
-`schema`).
+the backend, `TinyStore` (`digest.store.tinystore`, over `files`, `opening`, `records`,
+`articles`, `sent` and `schema`).
 
 Writes and the event loop. Reads (`chat`, `sent_keys`, `feed_state`, `deliveries`, ...)
 answer from memory and run on the event loop. Every write returns only once it is on disk

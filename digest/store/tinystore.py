@@ -1,8 +1,9 @@
 """The TinyDB backend of the store: chats, articles, feed state and what was sent to whom.
 
 TinyDB is the embedded default, used with changes that its plain JSON file needs to
-serve a bot (the file layer is `digest.store.files`, the records `digest.store.records`,
-the schema and its migrations `digest.store.schema`):
+serve a bot (the file layer is `digest.store.files`, opening and checking the files
+`digest.store.opening`, the records `digest.store.records`, the article days
+`digest.store.articles`, the schema and its migrations `digest.store.schema`):
 
 * **Atomic writes.** Every file is written whole to a temporary neighbour, flushed and
   fsynced, then `os.replace`d over the old one (and the folder fsynced). A `kill -9` or
@@ -61,24 +62,18 @@ from typing import Any
 from tinydb import TinyDB
 from tinydb.table import Document
 
-from digest.models import Article, Chat, Delivery, FeedState, article_id
+from digest.models import Article, Chat, Delivery, FeedState
+from digest.store.articles import ArticleDays, storage_of
 from digest.store.files import (
-    MANIFEST,
-    AtomicJSONStorage,
     DamagedFile,
     StoreError,
     WriterLock,
     data_files,
-    read_manifest,
     remove_interrupted_writes,
-    set_aside,
-    what_is_lost,
-    write_manifest,
 )
+from digest.store.opening import DataFiles
 from digest.store.records import (
     BadRecord,
-    article_from_doc,
-    article_to_doc,
     chat_from_doc,
     chat_to_doc,
     delivery_from_doc,
@@ -89,7 +84,6 @@ from digest.store.records import (
 )
 from digest.store.schema import SCHEMA_VERSION, bring_up_to_date
 from digest.store.sent import SentLog
-from digest.text import title_key
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +110,8 @@ class TinyStore:
         self.path = Path(path)
         self.folder = self.path.with_name(self.path.name + ".d")
         self.read_only = read_only
-        self.repairs: list[str] = []  # with `repair`: each file set aside, and what was lost
-        self._repair = repair and not read_only
+        self._files = DataFiles(self.folder, read_only=read_only, repair=repair)
+        self.repairs = self._files.repairs  # with `repair`: each file set aside, what was lost
         self._lock = threading.RLock()
         self._watchers: list[Callable[[int], None]] = []
         self._writer = None if read_only else WriterLock.acquire(self.folder)
@@ -130,11 +124,9 @@ class TinyStore:
     def _load(self) -> None:
         if not self.read_only:
             remove_interrupted_writes(self.path.parent, self.folder)
-        self._reported: set[tuple[Path, str]] = set()
-        self._files: set[str] = set()  # the data files that exist, as the manifest lists them
-        self._main = self._open_db(self.path, ("meta", "feeds"), listed=False)
+        self._main = self._files.open_db(self.path, ("meta", "feeds"), listed=False)
         self._check_schema()
-        self._files = self._check_manifest()
+        self._files.check_manifest()
         self._chat_dbs: dict[int, TinyDB] = {}
         self._chats: dict[int, Chat] = {}
         self._damaged_chats: set[int] = set()  # left out, kept on disk, not to be overwritten
@@ -142,26 +134,25 @@ class TinyStore:
         # with 100,000 chats most of them received the same stories, so interning keeps
         # one string per key instead of one per chat (here and in the shard's TinyDB data).
         self._sent: dict[int, dict[str, tuple[str, ...]]] = {}
-        self._day_dbs: dict[date, TinyDB] = {}
-        self._articles: dict[str, Article] = {}
-        self._title_keys: set[tuple[str, str]] = set()
+        self._articles = ArticleDays(self.folder, self._files)
         self._feeds: dict[str, FeedState] = dict(
-            self._valid(self.path, "feed", self._main.table("feeds").all(), feed_state_from_doc))
+            self._files.valid(self.path, "feed", self._main.table("feeds").all(),
+                              feed_state_from_doc))
         # Digests being sent: a file of their own, small (a few at a time) and written per
         # message sent, so progress costs little.
         self._sent_log = SentLog(self.folder, read_only=self.read_only)
         self._pruned_before = ""  # the oldest day of sending kept, once pruned
-        self._deliveries_db = self._open_db(self.folder / DELIVERIES, ("deliveries",))
+        self._deliveries_db = self._files.open_db(self.folder / DELIVERIES, ("deliveries",))
         self._deliveries: dict[int, Delivery] = {
             delivery.chat_id: delivery
-            for delivery in self._valid(self.folder / DELIVERIES, "delivery",
+            for delivery in self._files.valid(self.folder / DELIVERIES, "delivery",
                                         self._deliveries_db.table("deliveries").all(),
                                         delivery_from_doc)}
-        for name in sorted(self._files):
+        for name in sorted(self._files.names):
             if name.startswith("chats-"):
                 self._read_shard(int(name[6:9]))
             elif name.startswith("articles-"):
-                self._load_day(date.fromisoformat(name[9:19]))
+                self._articles.load_day(date.fromisoformat(name[9:19]))
         self._load_sent()
 
     def _load_sent(self) -> None:
@@ -185,77 +176,6 @@ class TinyStore:
         sent = self._sent.setdefault(chat_id, {})
         sent[day] = tuple(dict.fromkeys((*sent.get(day, ()), *keys)))
 
-    # -- files and damage -----------------------------------------------------------------
-
-    def _open_db(self, path: Path, tables: tuple[str, ...], *, listed: bool = True) -> TinyDB:
-        def open_db() -> TinyDB:
-            return TinyDB(path, storage=AtomicJSONStorage, tables=tables,
-                          read_only=self.read_only, on_created=self._list if listed else None)
-        try:
-            return open_db()
-        except DamagedFile as damage:
-            self._survive(damage)
-            return open_db()
-
-    def _survive(self, damage: DamagedFile) -> None:
-        """Refuse the damaged file, or with `repair` move it aside and note what was lost."""
-        if not self._repair:
-            raise damage
-        lost = what_is_lost(damage.path)
-        moved = ""
-        if damage.path.exists():
-            moved = f"; moved to {set_aside(damage.path).name}"
-        if damage.path.name in self._files:
-            self._files.discard(damage.path.name)
-            write_manifest(self.folder, self._files)
-        self.repairs.append(f"{damage.path}: {damage.reason}{moved}; lost: {lost}")
-
-    def _list(self, file: Path) -> None:
-        """A data file now exists: the manifest says so, so that losing it is noticed."""
-        self._files.add(file.name)
-        write_manifest(self.folder, self._files)
-
-    def _check_manifest(self) -> set[str]:
-        """The data files to load: those present. One listed but missing is damage (in
-        read-only mode, unless the writer deleted it meanwhile); one present but not listed
-        was written by a process that died before listing it, and is adopted."""
-        manifest = self.folder / MANIFEST
-        try:
-            listed = read_manifest(self.folder)
-        except DamagedFile as damage:
-            self._survive(damage)
-            listed = data_files(self.folder)  # rebuilt from the files present
-        present = data_files(self.folder)
-        if listed is None:
-            if present:
-                self._survive(DamagedFile(manifest, "missing, but the folder holds data files"))
-            listed = present
-        for name in sorted(listed - present):
-            if self.read_only and name not in (read_manifest(self.folder) or set()):
-                continue  # old articles the writer deleted while this process was reading
-            self._survive(DamagedFile(self.folder / name, "listed in the store's manifest "
-                                      f"({MANIFEST}) but missing"))
-        if not self.read_only and (listed != present or not manifest.exists()):
-            for name in sorted(present - listed):
-                log.info("%s: data file not in the manifest (a write was interrupted); "
-                         "adopted", self.folder / name)
-            write_manifest(self.folder, present)
-        return present
-
-    def _valid(self, file: Path, kind: str, docs: Iterable[Document],
-               convert: Callable[[Document], Any]) -> Iterable[Any]:
-        """The converted records; those that do not validate are logged and left out."""
-        for doc in docs:
-            try:
-                yield convert(doc)
-            except BadRecord as bad:
-                self._leave_out(file, f"{kind} record {doc.doc_id}", bad)
-
-    def _leave_out(self, file: Path, record: str, bad: BadRecord) -> None:
-        if (file, record) not in self._reported:  # once, even if the file is read again
-            self._reported.add((file, record))
-            log.error("%s: %s left out (kept on disk as it is): %s", file, record, bad)
-
     # -- schema ---------------------------------------------------------------------------
 
     def _check_schema(self) -> None:
@@ -263,16 +183,16 @@ class TinyStore:
         docs = meta.all()
         schema = docs[0].get("schema") if docs else None
         if docs and (not isinstance(schema, int) or isinstance(schema, bool) or schema < 1):
-            self._survive(DamagedFile(self.path, f"meta record {docs[0].doc_id}: field "
+            self._files.survive(DamagedFile(self.path, f"meta record {docs[0].doc_id}: field "
                                       f"'schema' is {schema!r}, expected a version number"))
-            self._main = self._open_db(self.path, ("meta", "feeds"), listed=False)
+            self._main = self._files.open_db(self.path, ("meta", "feeds"), listed=False)
             docs = []
         if not docs:
             if self.path.exists():
-                self._survive(DamagedFile(self.path, "holds no schema record"))
-                self._main = self._open_db(self.path, ("meta", "feeds"), listed=False)
+                self._files.survive(DamagedFile(self.path, "holds no schema record"))
+                self._main = self._files.open_db(self.path, ("meta", "feeds"), listed=False)
             elif data_files(self.folder) and not self.repairs:
-                self._survive(DamagedFile(self.path, f"missing, but {self.folder} holds "
+                self._files.survive(DamagedFile(self.path, f"missing, but {self.folder} holds "
                                           "the store's data"))
             if not self.read_only:
                 self._main.table("meta").insert({"schema": SCHEMA_VERSION})
@@ -299,7 +219,7 @@ class TinyStore:
                     raise BadRecord("chat_id", chat.chat_id, f"{chat_id}, the chat of record "
                                     f"{key} in shard {shard}")
             except BadRecord as bad:
-                self._leave_out(file, f"chat {chat_id}", bad)
+                self._files.leave_out(file, f"chat {chat_id}", bad)
                 self._damaged_chats.add(chat_id)
                 continue
             self._chats[chat.chat_id] = chat
@@ -310,7 +230,7 @@ class TinyStore:
     def _chat_db(self, shard: int) -> TinyDB:
         db = self._chat_dbs.get(shard)
         if db is None:
-            db = self._chat_dbs[shard] = self._open_db(self._shard_file(shard), ("chats",))
+            db = self._chat_dbs[shard] = self._files.open_db(self._shard_file(shard), ("chats",))
         return db
 
     def _check_writable(self, chat_id: int) -> None:
@@ -429,115 +349,32 @@ class TinyStore:
                 self._add_sent(chat_id, today, keys)
             return chat
 
-    # -- articles -------------------------------------------------------------------------
-
-    def _day_file(self, day: date) -> Path:
-        return self.folder / f"articles-{day.isoformat()}.json"
-
-    def _load_day(self, day: date) -> None:
-        for article in self._valid(self._day_file(day), "article",
-                                   self._day_db(day).table("articles").all(), article_from_doc):
-            self._remember(article)
-
-    def _day_db(self, day: date) -> TinyDB:
-        db = self._day_dbs.get(day)
-        if db is None:
-            db = self._day_dbs[day] = self._open_db(self._day_file(day), ("articles",))
-        return db
-
-    def _remember(self, article: Article) -> None:
-        self._articles[article.id] = article
-        self._title_keys.add((article.source, title_key(article.published_title)))
-
-    def _is_known(self, article: Article) -> bool:
-        return article.id in self._articles or (
-            (article.source, title_key(article.published_title)) in self._title_keys
-        )
+    # -- articles (by day: `digest.store.articles`) ----------------------------------------
 
     def add_articles(self, articles: Iterable[Article]) -> list[Article]:
         """Store the articles not seen before (by URL, or by outlet and title); one write
         per touched day. Returns the new ones."""
         with self._lock:
-            by_day: dict[date, list[Article]] = {}
-            new: list[Article] = []
-            for article in articles:
-                if self._is_known(article):
-                    continue
-                self._remember(article)
-                new.append(article)
-                by_day.setdefault(article.published.astimezone(UTC).date(), []).append(article)
-            try:
-                for day, batch in by_day.items():
-                    self._day_db(day).table("articles").insert_multiple(
-                        article_to_doc(a) for a in batch
-                    )
-            except BaseException:
-                self._forget_unwritten(new)
-                raise
-            return new
+            return self._articles.add(articles)
 
     def replace_articles(self, articles: Iterable[Article]) -> list[Article]:
         """Store new versions of known articles (same URL: translations arrived); one write
         per touched day. Articles no longer stored (pruned meanwhile) are skipped; returns
         those replaced."""
         with self._lock:
-            by_day: dict[date, list[Article]] = {}
-            for article in articles:
-                if article.id in self._articles:
-                    by_day.setdefault(article.published.astimezone(UTC).date(), []).append(article)
-            replaced = []
-            for day, batch in by_day.items():
-                table = self._day_db(day).table("articles")
-                urls = {a.url: a for a in batch}
-                with _storage(self._day_db(day)).batch():
-                    table.remove(lambda doc, urls=urls: doc.get("url") in urls)
-                    table.insert_multiple(article_to_doc(a) for a in batch)
-                for article in batch:  # only once its day is on disk
-                    self._articles[article.id] = article
-                replaced.extend(batch)
-            return replaced
-
-    def _forget_unwritten(self, articles: list[Article]) -> None:
-        """After a failed write, memory must again match the disk."""
-        on_disk = {
-            doc.get("url")
-            for day in {a.published.astimezone(UTC).date() for a in articles}
-            for doc in self._day_db(day).table("articles").all()
-        }
-        for article in articles:
-            if article.url not in on_disk:
-                self._articles.pop(article.id, None)
-                self._title_keys.discard((article.source, title_key(article.published_title)))
+            return self._articles.replace(articles)
 
     def articles(self, since: datetime | None = None) -> list[Article]:
         """Stored articles, newest first, optionally only those published at or after `since`."""
         with self._lock:
-            found = [a for a in self._articles.values() if since is None or a.published >= since]
+            found = self._articles.published_since(since)
         found.sort(key=lambda a: a.published, reverse=True)
         return found
 
     def prune_articles(self, older_than: datetime) -> int:
         """Drop whole days published before `older_than`'s UTC day; returns articles dropped."""
-        cutoff = older_than.astimezone(UTC).date()
-        dropped = 0
         with self._lock:
-            days = sorted(date.fromisoformat(name[9:19]) for name in self._files
-                          if name.startswith("articles-"))
-            for day in (day for day in days if day < cutoff):
-                db = self._day_dbs.pop(day, None) or self._open_db(self._day_file(day),
-                                                                   ("articles",))
-                for doc in db.table("articles").all():
-                    dropped += 1
-                    article = self._articles.pop(article_id(doc.get("url", "")), None)
-                    if article is not None:
-                        self._title_keys.discard(
-                            (article.source, title_key(article.published_title)))
-                # Unlisted before it is deleted: a crash in between leaves a file that the
-                # next start adopts again, never a listed one that is missing.
-                self._files.discard(self._day_file(day).name)
-                write_manifest(self.folder, self._files)
-                self._day_file(day).unlink()
-        return dropped
+            return self._articles.prune(older_than)
 
     # -- feed state -----------------------------------------------------------------------
 
@@ -553,7 +390,7 @@ class TinyStore:
         with self._lock:
             merged = self._feeds | dict(states)
             table = self._main.table("feeds")
-            with _storage(self._main).batch():
+            with storage_of(self._main).batch():
                 table.truncate()
                 table.insert_multiple(
                     feed_state_to_doc(feed, state) for feed, state in merged.items()
@@ -587,11 +424,10 @@ class TinyStore:
         """Every write is already durable; closing releases the file handles and then the
         writer lock. Closing twice is harmless."""
         with self._lock:
-            for name in ("_main", "_deliveries_db", "_sent_log"):
+            for name in ("_main", "_deliveries_db", "_sent_log", "_articles"):
                 if hasattr(self, name):
                     getattr(self, name).close()
-            for db in [*getattr(self, "_chat_dbs", {}).values(),
-                       *getattr(self, "_day_dbs", {}).values()]:
+            for db in getattr(self, "_chat_dbs", {}).values():
                 db.close()
             if self._writer is not None:
                 self._writer.release()
@@ -602,9 +438,3 @@ def _chat_id_of(record_id: int) -> int:
     """The chat a shard record's id stands for (the inverse of `doc_id`)."""
     return record_id // 2 if record_id % 2 == 0 else -(record_id // 2)
 
-
-def _storage(db: TinyDB) -> AtomicJSONStorage:
-    """The file layer under `db` (TinyDB types it as any storage)."""
-    storage = db.storage
-    assert isinstance(storage, AtomicJSONStorage)
-    return storage
