@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -38,3 +41,14 @@ async def test_a_taken_port_fails_the_start_clearly() -> None:
             WebServer([], "127.0.0.1", first.port)
     finally:
         await first.stop()
+
+
+@pytest.mark.parametrize("module", ["runtime.webserver", "runtime.context", "runtime.jobs"])
+def test_a_runtime_module_imports_on_its_own(module: str) -> None:
+    """A fresh interpreter, so no earlier import hides a cycle (runtime.context once went
+    through the handlers back to itself)."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=root,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+
