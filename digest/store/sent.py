@@ -24,6 +24,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 from digest.store.files import StoreError, atomic_write, fsync_dir
@@ -53,7 +54,7 @@ def _decode(day: str, raw: bytes) -> SentLine | None:
         return None
     if (not isinstance(chat_id, int) or isinstance(chat_id, bool)
             or not isinstance(local_date, str) or not isinstance(keys, list)
-            or not all(isinstance(key, str) for key in keys)):
+            or not all(map(isinstance, keys, repeat(str)))):  # map: C speed, 6M keys at 100k chats
         return None
     return SentLine(day, chat_id, local_date, tuple(keys))
 

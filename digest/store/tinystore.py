@@ -170,11 +170,13 @@ class TinyStore:
                 continue  # forgotten since, or left out as damaged
             if line.local_date > chat.last_digest:
                 self._chats[line.chat_id] = replace(chat, last_digest=line.local_date)
-            self._add_sent(line.chat_id, sys.intern(line.day), map(sys.intern, line.keys))
+            self._add_sent(line.chat_id, sys.intern(line.day), tuple(map(sys.intern, line.keys)))
 
-    def _add_sent(self, chat_id: int, day: str, keys: Iterable[str]) -> None:
+    def _add_sent(self, chat_id: int, day: str, keys: tuple[str, ...]) -> None:
         sent = self._sent.setdefault(chat_id, {})
-        sent[day] = tuple(dict.fromkeys((*sent.get(day, ()), *keys)))
+        known = sent.get(day)
+        # Most chats have one line a day: then only the line's own keys are deduplicated.
+        sent[day] = tuple(dict.fromkeys(keys if known is None else (*known, *keys)))
 
     # -- schema ---------------------------------------------------------------------------
 
