@@ -67,7 +67,7 @@ def bot_api() -> Iterator[FakeBotAPI]:
     assert not api.server_errors, "fake Bot API crashed:\n" + "\n".join(api.server_errors)
 
 
-CATALOG = """
+JAPAN_CATALOG = """
 [[source]]
 name = "Japan Daily"
 country = "JP"
@@ -79,7 +79,9 @@ name = "Tokyo Wire"
 country = "JP"
 feed = "{base}/jp2.xml"
 language = "en"
+"""
 
+CATALOG = JAPAN_CATALOG + """
 [[source]]
 name = "Folha"
 country = "BR"

@@ -16,25 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.conftest import RunningBot
+from tests.e2e.conftest import JAPAN_CATALOG, RunningBot
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.e2e.news import NOON
 from tests.feed_server import FeedServer
 
 CHAT = 9009
-CATALOG = """
-[[source]]
-name = "Japan Daily"
-country = "JP"
-feed = "{base}/jp.xml"
-language = "en"
-
-[[source]]
-name = "Tokyo Wire"
-country = "JP"
-feed = "{base}/jp2.xml"
-language = "en"
-"""
 
 
 def rss(title: str, link: str) -> bytes:
@@ -73,7 +60,7 @@ async def redirected_bot(request: pytest.FixtureRequest, bot_api: FakeBotAPI, tm
     feed_server.serve("/jp.xml", **redirect(target))
     feed_server.serve("/jp2.xml", **redirect("/jp2-moved.xml"))  # same host: followed
     feed_server.serve("/jp2-moved.xml", rss(MOVED, "https://tokyowire.example/typhoon"))
-    running = RunningBot(bot_api, tmp_path, feed_server, CATALOG)
+    running = RunningBot(bot_api, tmp_path, feed_server, JAPAN_CATALOG)
     running.clock.now = NOON
     await running.start()
     yield running, httpx.URL(target).host
