@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Update
 
-from digest.countries import by_code
+from digest.countries import flag_prefix
 from digest.stats import collect_stats
 from handlers.basics import unknown_command
 from handlers.replies import esc
@@ -29,7 +29,7 @@ async def stats_command(update: Update, context: NewsContext) -> None:
     data = context.bot_data
     stats = collect_stats(data.store, data.newsroom.sources, data.clock())
     follows = ", ".join(
-        f"{_flag(code)}{code} {count}" for code, count in stats.subscriptions[:TOP_COUNTRIES])
+        f"{flag_prefix(code)}{code} {count}" for code, count in stats.subscriptions[:TOP_COUNTRIES])
     days = ", ".join(f"{day:%d %b} {count}" for day, count in stats.articles_per_day)
     failing = ", ".join(esc(f"{s.country} {s.name}") for s in stats.failing_feeds[:FAILING_SHOWN])
     more = len(stats.failing_feeds) - FAILING_SHOWN
@@ -45,7 +45,3 @@ async def stats_command(update: Update, context: NewsContext) -> None:
     lines.append(f"Digest queue: {data.digest_queue.backlog(data.clock()).summary()}")
     await update.effective_message.reply_text("\n".join(lines))
 
-
-def _flag(code: str) -> str:
-    country = by_code(code)
-    return f"{country.flag} " if country else ""

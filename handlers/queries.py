@@ -23,7 +23,7 @@ from telegram import (
     Update,
 )
 
-from digest.countries import by_code
+from digest.countries import by_code, flag_prefix
 from digest.models import Article
 from digest.search.query import Query, parse_query
 from digest.stories.compose import render_story
@@ -124,7 +124,8 @@ async def inline_query(update: Update, context: NewsContext) -> None:
         InlineQueryResultArticle(
             id=article.id,
             title=shorten(article.title, TITLE_LIMIT) or article.source,
-            description=f"{_flag(article)}{article.source} · {summarize(article, 200)}",
+            description=(f"{flag_prefix(article.country)}{article.source} · "
+                         f"{summarize(article, 200)}"),
             url=article.url,
             input_message_content=InputTextMessageContent(
                 render_story(edition.item(article), tz=zone, country="")),
@@ -191,7 +192,3 @@ def pager(query: Query, position: int, total: int) -> InlineKeyboardMarkup | Non
         buttons.append(InlineKeyboardButton("More ›", callback_data=Page(query, position + 1)))
     return InlineKeyboardMarkup([buttons]) if buttons else None
 
-
-def _flag(article: Article) -> str:
-    country = by_code(article.country)
-    return f"{country.flag} " if country else ""

@@ -5,7 +5,13 @@ tables (hand-written exceptions) -> dataset (pycountry + tzdata) -> match (user 
 
 from __future__ import annotations
 
-from digest.countries.dataset import Country, all_countries, by_code, label_of
+from digest.countries.dataset import (
+    Country,
+    all_countries,
+    by_code,
+    flag_prefix,
+    label_of,
+)
 from digest.countries.match import Found, Lookup, Unknown, find_countries, lookup
 from digest.countries.tables import REGIONS
 
@@ -18,6 +24,7 @@ __all__ = [
     "all_countries",
     "by_code",
     "find_countries",
+    "flag_prefix",
     "label_of",
     "lookup",
 ]

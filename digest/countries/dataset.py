@@ -51,6 +51,12 @@ def label_of(code: str) -> str:
     return country.label if country else code.strip().upper()
 
 
+def flag_prefix(code: str) -> str:
+    """"🇯🇵 " before an outlet's or a count's name; nothing for a code the catalog lacks."""
+    country = by_code(code)
+    return f"{country.flag} " if country else ""
+
+
 def by_code(code: str) -> Country | None:
     """The country with ISO alpha-2 `code`, in any case."""
     if not isinstance(code, str):

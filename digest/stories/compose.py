@@ -29,13 +29,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import cache
 
-from digest.countries import by_code, label_of
+from digest.countries import by_code, flag_prefix, label_of
 from digest.models import Article
 from digest.stories.summarize import summarize
 from digest.stories.takes import (
     MAX_HEADLINES,
     MAX_NAMED,
-    flag,
     language_note,
     link,
     render_takes,
@@ -342,7 +341,7 @@ class _Story:
 
 
 def _foreign_flag(country: str, home: str) -> str:
-    return "" if country.upper() == home.upper() else flag(country)
+    return "" if country.upper() == home.upper() else flag_prefix(country)
 
 
 def _section_header(code: str) -> str:

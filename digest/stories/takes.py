@@ -21,7 +21,7 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from digest.countries import by_code
+from digest.countries import flag_prefix
 from digest.models import Article
 from digest.tokens import content_words, crude_stem
 from digest.translation.languages import language_name
@@ -90,7 +90,7 @@ def render_takes(takes: Takes, *, headlines: int = MAX_HEADLINES,
     lines = [_take_line(take) for take in takes.headlines[:headlines]]
     rest = [*(a for t in takes.headlines[headlines:] for a in t.articles), *takes.named]
     if rest and named > 0:
-        links = [f"{flag(a.country)}{link(a.url, a.source)}" for a in rest[:named]]
+        links = [f"{flag_prefix(a.country)}{link(a.url, a.source)}" for a in rest[:named]]
         more = len(rest) - named
         tail = f" and {more} other {'outlet' if more == 1 else 'outlets'}" if more > 0 else ""
         lines.append("Also: " + " · ".join(links) + tail)
@@ -120,17 +120,12 @@ def _take_line(take: Take) -> str:
     """"🇧🇷 Folha: <headline> (translated from Portuguese)"; outlets that ran the same
     headline are credited beside the first, each linked to its own article."""
     first, *others = take.articles
-    credits = [f"{flag(first.country)}{html.escape(first.source)}"]
-    credits += [f"{flag(a.country)}{link(a.url, a.source)}" for a in others]
+    credits = [f"{flag_prefix(first.country)}{html.escape(first.source)}"]
+    credits += [f"{flag_prefix(a.country)}{link(a.url, a.source)}" for a in others]
     note = language_note(first)
     return (f"{', '.join(credits)}: {link(first.url, first.title)}"
             + (f" ({note})" if note else ""))
 
-
-def flag(country: str) -> str:
-    """"🇯🇵 " before an outlet's name; nothing for a code the catalog of countries lacks."""
-    found = by_code(country)
-    return f"{found.flag} " if found else ""
 
 
 def _words(title: str) -> frozenset[str]:
