@@ -22,7 +22,7 @@ from digest.ingestion.ingest import Clock, utc_now
 from digest.ingestion.sources import load_catalog
 from digest.models import Source
 from digest.newsroom import Newsroom
-from digest.store import Store, StoreError
+from digest.store import Store, StoreError, TinyStore
 from handlers import bot_commands, register
 from handlers.buttons import KEPT_KEYBOARDS
 from handlers.replies import MESSAGE_DEFAULTS
@@ -163,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    for repaired in store.repairs:
+    for repaired in store.repairs if isinstance(store, TinyStore) else ():
         print(f"repaired: {repaired}", file=sys.stderr)
     # Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
