@@ -70,6 +70,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     async def post_init(application: Application) -> None:
         nonlocal web
         await newsroom.open()
+        await data.coordination.start(newsroom)
         await application.bot.set_my_commands(bot_commands(globe=bool(config.webapp.url)))
         await schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
                             check_every)
@@ -78,6 +79,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     async def post_shutdown(application: Application) -> None:
         if web is not None:
             await web.stop()
+        await data.coordination.stop()
         await newsroom.close()
         store.close()
 

@@ -4,6 +4,8 @@ The running bot (its ingestion job), the console and `bot.py ingest` all call th
 `refresh()` (ingest -> index -> edition -> translate), so a terminal pass translates as
 the bot does and no caller can forget a step. Readers ask it for what they need:
 `search()`, `trending()`, `edition()`, a chat's `zone()` and `digest_for(chat, now)`.
+When another process sharing the database ran the pass, `reload()` brings the index and
+the edition up to date from the store without fetching anything.
 
 It is built before anything runs (so whoever holds it never sees a half-built one);
 `open()` starts its HTTP client and reads the store's articles into the index, `close()`
@@ -52,6 +54,7 @@ class Newsroom:
         self._client: httpx.AsyncClient | None = None
         self._ingestor: Ingestor | None = None
         self._translations: Translations | None = None
+        self._changing = asyncio.Lock()  # a reload never interleaves with a refresh
 
     # --- lifecycle ---------------------------------------------------------------------
 
@@ -67,7 +70,7 @@ class Newsroom:
             self._translations = Translations(
                 translator, DailyBudget(config.translate.daily_characters),
                 target=config.translate.target, batch_size=config.translate.batch_size)
-        self._index = await asyncio.to_thread(SearchIndex.of, self.store.articles())
+        await self._reindex()
 
     def stop(self) -> None:
         """The process is stopping: a running pass stores what it has and ends; no edition
@@ -91,20 +94,35 @@ class Newsroom:
         feeds that are backing off after failures."""
         if self._ingestor is None:
             raise RuntimeError("the newsroom is not open")
-        report = await self._ingestor.run_pass(progress, force=force)
-        if report.stopped:  # the process is stopping: no edition, no translation
-            return report
-        if report.pruned:  # rare (a day at a time): a new index, built off the loop
-            self._index = await asyncio.to_thread(SearchIndex.of, self.store.articles())
-        else:
-            self._index.add(report.new_articles)
-        await self._editions.rebuild()
-        if self._translations is not None and not self._ingestor.stopping:
-            # After the edition, so new articles wait for nothing; not while stopping.
-            await self._translate()
+        async with self._changing:
+            report = await self._ingestor.run_pass(progress, force=force)
+            if report.stopped:  # the process is stopping: no edition, no translation
+                return report
+            if report.pruned:  # rare (a day at a time): a new index, built off the loop
+                await self._reindex()
+            else:
+                self._index.add(report.new_articles)
+            await self._editions.rebuild()
+            if self._translations is not None and not self._ingestor.stopping:
+                # After the edition, so new articles wait for nothing; not while stopping.
+                report.translated = await self._translate()
         return report
 
-    async def _translate(self) -> None:
+    async def reload(self, *, articles_changed: bool = True) -> None:
+        """The news changed elsewhere (another process's pass on the same database): a new
+        edition from the store, and a new index first when its articles changed (added,
+        pruned or translated). Nothing is fetched."""
+        async with self._changing:
+            if articles_changed:
+                await self._reindex()
+            await self._editions.rebuild()
+
+    async def _reindex(self) -> None:
+        """The index of every stored article, built off the event loop."""
+        self._index = await asyncio.to_thread(SearchIndex.of, self.store.articles())
+
+    async def _translate(self) -> int:
+        """The translation pass; how many articles it translated."""
         assert self._translations is not None
         translated = await self._translations.run(self.store, self.clock())
         log.info("translation: %d articles%s", len(translated.translated),
@@ -114,6 +132,7 @@ class Newsroom:
         if translated.translated:
             self._index.add(translated.translated)
             await self._editions.rebuild()
+        return len(translated.translated)
 
     # --- reading -----------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """The terminal commands besides serving: `bot.py ingest` and `bot.py sources`.
 
 `ingest` runs the newsroom's own refresh (the bot's pass: ingest, index, edition,
-translate), with a progress line on a terminal.
+translate), with a progress line on a terminal. On PostgreSQL it takes the pass lock as
+the bots do (runtime.coordination), and the running bots hear of its end.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from digest.ingestion.ingest import utc_now
 from digest.models import Source
 from digest.newsroom import Newsroom
 from digest.store import Store
+from runtime.coordination import coordination_for, summary_of
 
 
 async def ingest_once(config: Config, store: Store, sources: list[Source], *,
@@ -32,7 +34,14 @@ async def ingest_once(config: Config, store: Store, sources: list[Source], *,
     newsroom = Newsroom(config, store, sources)
     await newsroom.open()
     try:
-        report = await newsroom.refresh(progress, force=force)
+        # An operator's pass runs even just after the bots' own, but never beside one.
+        async with coordination_for(config).turn(utc_now(), force=True) as turn:
+            if not turn.ours:
+                print(f"error: {turn.skipped}; try again when it ends", file=sys.stderr)
+                return 1
+            report = await newsroom.refresh(progress, force=force)
+            if not report.stopped:
+                await turn.announce(summary_of(report))
     finally:
         await newsroom.close()
     if interactive:

@@ -20,6 +20,7 @@ from digest.newsroom import Newsroom
 from digest.schedule import DueIndex
 from digest.store import Store
 from runtime.chat_admins import ChatAdmins
+from runtime.coordination import Coordination, coordination_for
 from runtime.delivery import Courier
 from runtime.digest_queue import QUEUE_FILE, DigestQueue
 
@@ -34,6 +35,7 @@ class BotData:
     digest_queue: DigestQueue  # likewise: what a restart left waiting
     clock: Clock = utc_now  # tests drive schedules with a fake clock
     chat_admins: ChatAdmins = field(default_factory=ChatAdmins)
+    coordination: Coordination = field(default_factory=Coordination)  # other processes
 
 
     @classmethod
@@ -44,7 +46,7 @@ class BotData:
                    due_index=DueIndex((), default_time=config.digest.time,
                                       default_zone=config.digest.timezone),
                    digest_queue=DigestQueue(store.folder / QUEUE_FILE, store.chat),
-                   clock=clock)
+                   clock=clock, coordination=coordination_for(config))
 
 NewsContext = CallbackContext[ExtBot[None], dict, dict, BotData]
 

@@ -25,6 +25,7 @@ from telegram.ext import Application
 
 from digest.stories.editions import Digest, Edition
 from runtime.context import BotData, NewsContext
+from runtime.coordination import summary_of
 from runtime.delivery import CONCURRENCY
 from runtime.digest_queue import Queued
 
@@ -41,9 +42,17 @@ def composer(data: BotData, edition: Edition, chat_id: int, now: datetime
 
 
 async def ingest_job(context: NewsContext) -> None:
-    """One refresh of the news; failures are logged and the next pass tries again."""
-    report = await context.bot_data.newsroom.refresh()
-    log.info("ingestion: %s", report.summary())
+    """One refresh of the news when it is this process's turn (runtime.coordination);
+    failures are logged and the next pass tries again."""
+    data = context.bot_data
+    async with data.coordination.turn(data.clock()) as turn:
+        if not turn.ours:
+            log.info("ingestion: not this process's turn: %s", turn.skipped)
+            return
+        report = await data.newsroom.refresh()
+        log.info("ingestion: %s", report.summary())
+        if not report.stopped:
+            await turn.announce(summary_of(report))
 
 
 async def digest_check(context: NewsContext) -> None:

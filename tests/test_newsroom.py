@@ -65,3 +65,22 @@ async def test_refresh_before_open_is_an_error(tmp_path: Path) -> None:
     finally:
         await room.close()
         store.close()
+
+
+async def test_reload_shows_what_another_process_stored(newsroom: Newsroom) -> None:
+    """A second newsroom on the same store stands for another process on one database:
+    its pass is seen after reload(), without fetching."""
+    assert not (await newsroom.edition()).gathered
+    other = Newsroom(newsroom.config, newsroom.store, newsroom.sources, clock=lambda: NOW)
+    await other.open()
+    try:
+        await other.refresh()
+    finally:
+        await other.close()
+    question = parse_query("rare earth exports")
+    assert newsroom.search(question, limit=5) == []
+    assert not (await newsroom.edition()).gathered
+    await newsroom.reload()
+    [found] = newsroom.search(question, limit=5)
+    assert found.country == "JP"
+    assert (await newsroom.edition()).gathered

@@ -43,6 +43,7 @@ class IngestReport:
     backing_off: int = 0
     new_articles: list[Article] = field(default_factory=list)
     pruned: int = 0
+    translated: int = 0  # after the pass (digest.newsroom): stored articles changed too
     seconds: float = 0.0
     stopped: bool = False  # cut short by stop(): feeds not yet done are fetched next time
 

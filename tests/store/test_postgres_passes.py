@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -51,6 +52,7 @@ async def test_a_pass_started_less_than_the_gap_ago_is_not_repeated(database: st
 HOLDER = """
 import asyncio, sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from digest.store.postgres.passes import pass_turn
 
 async def hold():
@@ -60,6 +62,14 @@ async def hold():
 
 asyncio.run(hold())
 """
+
+
+async def test_a_database_out_of_reach_skips_the_pass_saying_why(tmp_path: Path) -> None:
+    nowhere = f"postgresql://newsbot:secret@/newsbot?host={tmp_path}"
+    async with pass_turn(nowhere, NOW, GAP) as turn:
+        assert not turn.ours
+        assert turn.skipped.startswith("cannot use PostgreSQL at postgresql://newsbot@")
+        assert "secret" not in turn.skipped
 
 
 async def test_a_killed_holder_leaves_no_lock_behind(database: str) -> None:
@@ -145,7 +155,8 @@ async def test_a_dropped_listener_reconnects_and_reports_a_possible_miss(
         conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                      " WHERE datname = current_database() AND pid <> pg_backend_pid()")
     assert await heard_items.next() is None  # reconnected: something may have been missed
-    assert "cannot listen for other processes' ingestion passes" in caplog.text
+    assert "listening for other processes' ingestion passes: cannot use PostgreSQL" \
+        in caplog.text
     async with pass_turn(database, NOW, GAP) as turn:
         await turn.announce({"new": 2})
     summary = await heard_items.next()

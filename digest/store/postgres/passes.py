@@ -30,6 +30,8 @@ from typing import Any
 
 import psycopg
 
+from digest.store.postgres.connect import CONNECT_TIMEOUT, failure, mask
+
 log = logging.getLogger(__name__)
 
 # pg_try_advisory_lock's key for the ingestion pass (migrations use "news" 1).
@@ -69,17 +71,24 @@ class Turn:
         try:
             await self._conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, payload))
         except psycopg.OperationalError as exc:  # the lock went with the connection
-            log.warning("ingestion pass %d: its lock's connection was lost (%s); the other "
-                        "processes will hear of its articles at the next pass", self.pass_id,
-                        str(exc).strip().splitlines()[0])
+            log.warning("ingestion pass %d: the connection holding its lock was lost (%s); "
+                        "the other processes hear of its articles after the next pass",
+                        self.pass_id, mask(" ".join(str(exc).split())))
 
 
 @asynccontextmanager
 async def pass_turn(dsn: str, now: datetime, min_gap: timedelta, *, force: bool = False
                     ) -> AsyncIterator[Turn]:
     """The turn at an ingestion pass starting `now`, the lock held until the block ends.
-    `force` (an operator's `bot.py ingest`) ignores a recent pass, never the lock."""
-    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+    `force` (an operator's `bot.py ingest`) ignores a recent pass, never the lock. A
+    database out of reach skips the pass too, saying why."""
+    try:
+        conn = await psycopg.AsyncConnection.connect(dsn, autocommit=True,
+                                                     connect_timeout=CONNECT_TIMEOUT)
+    except psycopg.OperationalError as exc:
+        yield Turn(None, str(failure(dsn, exc)))
+        return
+    async with conn:
         row = await (await conn.execute("SELECT pg_try_advisory_lock(%s)", (PASS_LOCK,))
                      ).fetchone()
         if not (row and row[0]):
@@ -125,18 +134,18 @@ class Listener:
         while True:
             try:
                 async with await psycopg.AsyncConnection.connect(
-                        self._dsn, autocommit=True) as conn:
+                        self._dsn, autocommit=True, connect_timeout=CONNECT_TIMEOUT) as conn:
                     await conn.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
                     if connected:
                         log.info("listening again for other processes' ingestion passes")
-                        await self._heard(None)
+                        await self._tell(None)
                     connected, pause = True, self._first_pause
                     await self._listen(conn)
             except psycopg.OperationalError as exc:
                 self.listening.clear()
-                log.warning("cannot listen for other processes' ingestion passes (%s); "
-                            "again in %g s", str(exc).strip().splitlines()[0], pause)
+                log.warning("listening for other processes' ingestion passes: %s; again in "
+                            "%g s", failure(self._dsn, exc), pause)
             await asyncio.sleep(pause)
             pause = min(pause * 2, self._max_pause)
 
@@ -145,8 +154,16 @@ class Listener:
             async for note in conn.notifies(timeout=self._ping_every):
                 summary = _summary(note.payload)
                 if summary.get("origin") != self._me:
-                    await self._heard(summary)
+                    await self._tell(summary)
             await conn.execute("SELECT 1")  # a dead connection says so here
+
+    async def _tell(self, summary: Summary | None) -> None:
+        """Pass it on; a failure to act on it (the database busy, say) is logged and the
+        listening goes on: the next pass brings the news again."""
+        try:
+            await self._heard(summary)
+        except Exception:
+            log.exception("acting on another process's ingestion pass failed")
 
 
 def _summary(payload: str) -> Summary:
