@@ -90,8 +90,9 @@ class BotProcess:
                 if found:
                     return found[0]
                 left = deadline - time.monotonic()
-                assert left > 0 and self.process.poll() is None, (
-                    f"{self.name}: no line with {text!r}:\n" + "".join(self.lines[-30:]))
+                tail = "".join(self.lines[-30:])
+                assert left > 0, f"{self.name}: no line with {text!r}:\n{tail}"
+                assert self.process.poll() is None, f"{self.name} ended:\n{tail}"
                 self._seen.wait(min(left, 0.2))
 
     def post(self, update: dict[str, Any]) -> None:
