@@ -8,6 +8,8 @@ every digest. A service manager kills a bot that does not stop in time (the
 README's systemd unit allows 30 s), so this runner:
 
 * retries the first contact with growing pauses, one log line per attempt;
+* while long polling, stops when it finds another process polling first
+  (runtime.polling), and says so in one line instead of fighting it for updates;
 * on a stop, stops fetching updates, cancels the feed fetches of a running pass
   (which still stores what it already has), gives updates in progress
   `STOP_GRACE` seconds and cancels the rest; digests stop after their current
@@ -28,6 +30,7 @@ from telegram.error import NetworkError
 from telegram.ext import Application
 
 from runtime.context import BotData
+from runtime.polling import PollingGuard
 from runtime.updates import PerChatUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -53,8 +56,10 @@ def run(application: Application, webhook: Webhook | None = None) -> int:
 
 
 async def serve(application: Application, webhook: Webhook | None = None) -> int:
-    """Long-poll, or register the webhook, until a stop signal; see the module docstring."""
+    """Long-poll, or register the webhook, until a stop signal; see the module docstring.
+    Raises StartupError when another process polls (runtime.polling), once stopped."""
     stop = asyncio.Event()
+    guard = PollingGuard(stop.set)
     loop = asyncio.get_running_loop()
     signals = (signal.SIGINT, signal.SIGTERM)
     for signum in signals:
@@ -66,7 +71,7 @@ async def serve(application: Application, webhook: Webhook | None = None) -> int
             if application.post_init:
                 await application.post_init(application)
             await application.start()
-            await start_updates(application, webhook)
+            await start_updates(application, webhook, guard)
             await stop.wait()
             log.info("stopping")
             await wind_down(application)
@@ -81,6 +86,8 @@ async def serve(application: Application, webhook: Webhook | None = None) -> int
             await application.post_shutdown(application)
         for signum in signals:
             loop.remove_signal_handler(signum)
+    if guard.failure is not None:
+        raise guard.failure
     return 0
 
 
@@ -103,12 +110,14 @@ async def connect(application: Application, stop: asyncio.Event) -> bool:
             pause, attempt = min(pause * 2, MAX_PAUSE), attempt + 1
 
 
-async def start_updates(application: Application, webhook: Webhook | None) -> None:
+async def start_updates(application: Application, webhook: Webhook | None,
+                        guard: PollingGuard) -> None:
     if webhook is not None:
         await application.bot.set_webhook(webhook.url, secret_token=webhook.secret)
         return
     assert application.updater is not None
-    await application.updater.start_polling()
+    guard.begin()
+    await application.updater.start_polling(error_callback=guard)
 
 
 async def wind_down(application: Application) -> None:

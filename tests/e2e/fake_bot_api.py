@@ -103,6 +103,10 @@ _CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
     "is running"
 )
+_WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+    "delete the webhook first"
+)
 _DEFAULT_DESCRIPTIONS = {
     400: "Bad Request: chat not found",
     401: "Unauthorized",
@@ -1251,7 +1255,13 @@ class FakeBotAPI:
     def _get_updates(
         self, params: JSONDict, client_alive: Callable[[], bool] = lambda: True
     ) -> list[JSONDict]:
-        """Long polling: confirm below ``offset``, then wait up to ``timeout`` for an update."""
+        """Long polling: confirm below ``offset``, then wait up to ``timeout`` for an update.
+
+        As on Telegram, one poll at a time: a new one ends the one waiting with 409, and
+        polling while a webhook is set is refused with 409.
+        """
+        if self.webhook.get("url"):
+            raise ApiError(409, _WEBHOOK_ACTIVE)
         offset = _as_int(params.get("offset"), 0) or 0
         limit = min(max(_as_int(params.get("limit"), 100) or 100, 1), 100)
         try:

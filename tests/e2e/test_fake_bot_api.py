@@ -15,7 +15,7 @@ import httpx
 import pytest
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatMemberStatus
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -191,6 +191,28 @@ async def test_long_poll_returns_as_soon_as_an_update_is_pushed(
 
     assert [u.message.text for u in updates if u.message] == ["hello"]
     assert time.monotonic() - started < 2
+
+
+async def test_a_second_poller_ends_the_first_ones_poll_with_409_as_telegram_does(
+    bot_api: FakeBotAPI, bot: Bot
+) -> None:
+    first = asyncio.create_task(bot.get_updates(timeout=10))
+    await asyncio.sleep(0.2)  # waiting at the fake
+    async with Bot(token=TOKEN, base_url=bot_api.base_url) as other:
+        second = asyncio.create_task(other.get_updates(timeout=10))
+        with pytest.raises(Conflict, match="terminated by other getUpdates request"):
+            await asyncio.wait_for(first, timeout=3)
+        bot_api.push_message(1, "hello")
+        updates = await asyncio.wait_for(second, timeout=3)
+    assert [u.message.text for u in updates if u.message] == ["hello"]
+
+
+async def test_polling_while_a_webhook_is_set_is_a_conflict(bot: Bot) -> None:
+    await bot.set_webhook("https://bot.example.org/hook")
+    with pytest.raises(Conflict, match="can't use getUpdates method while webhook is active"):
+        await bot.get_updates(timeout=0)
+    await bot.delete_webhook()
+    assert await bot.get_updates(timeout=0) == ()
 
 
 async def test_callback_queries_carry_the_current_message_and_are_answered_once(

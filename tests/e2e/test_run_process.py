@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from runtime.polling import NEWCOMER_SECONDS
 from tests.e2e.conftest import CATALOG, TOKEN, free_port
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.feed_server import FeedServer
@@ -135,3 +136,46 @@ def test_without_a_token_it_says_how_to_get_one(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "BotFather" in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+def test_a_second_poller_stops_with_one_line_and_the_first_goes_on(
+    bot_api: FakeBotAPI, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """Telegram serves one long poll per bot: the process that arrives second stops."""
+    for path in ("/jp.xml", "/jp2.xml", "/br.xml", "/de.xml"):
+        feed_server.serve(path, b'<rss version="2.0"><channel><title>News</title></channel></rss>')
+    homes = [tmp_path / "first", tmp_path / "second"]
+    configs = []
+    for home in homes:
+        home.mkdir()
+        port = free_port()
+        configs.append(write_config(home, bot_api, feed_server,
+                                    sections=f"[webapp]\nport = {port}\n"))
+    first = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py"), "--config", str(configs[0]), "run"],
+        cwd=homes[0], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        bot_api.wait_for("getUpdates", timeout=30)
+        time.sleep(NEWCOMER_SECONDS)  # the first has been polling for a while
+        second = subprocess.run(
+            [sys.executable, str(ROOT / "bot.py"), "--config", str(configs[1]), "run"],
+            cwd=homes[1], capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2, second.stderr[-2000:]
+        [line] = [line for line in second.stderr.splitlines() if line.startswith("error:")]
+        assert line.startswith("error: another process is already receiving this bot's "
+                               "updates by long polling (Telegram: 409 Conflict: terminated "
+                               "by other getUpdates request")
+        assert "use webhook mode ([telegram] webhook_url)" in line
+        assert "`bot.py worker`" in line
+        assert "Traceback" not in second.stderr
+        # The first goes on serving.
+        bot_api.push_message(77, "/help")
+        reply = bot_api.wait_for("sendMessage", lambda c: c.params["chat_id"] == 77,
+                                 timeout=10)
+        assert "/subscribe" in reply.params["text"]
+    finally:
+        first.send_signal(signal.SIGTERM)
+        _, stderr = first.communicate(timeout=20)
+    assert first.returncode == 0, stderr[-2000:]
+    assert "another process polled for this bot's updates (Telegram: 409 Conflict)" in stderr
+    assert "Traceback" not in stderr
