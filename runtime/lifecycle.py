@@ -104,11 +104,13 @@ async def connect(application: Application, stop: asyncio.Event) -> bool:
 
 
 async def start_updates(application: Application, webhook: Webhook | None) -> None:
+    """Register the webhook, or long-poll; neither for a worker (built without an updater:
+    it receives no updates, it runs the jobs)."""
     if webhook is not None:
         await application.bot.set_webhook(webhook.url, secret_token=webhook.secret)
         return
-    assert application.updater is not None
-    await application.updater.start_polling()
+    if application.updater is not None:
+        await application.updater.start_polling()
 
 
 async def wind_down(application: Application) -> None:
