@@ -22,7 +22,7 @@ from digest.ingestion.ingest import Clock, utc_now
 from digest.ingestion.sources import load_catalog
 from digest.models import Source
 from digest.newsroom import Newsroom
-from digest.store import Store, StoreError
+from digest.store import Store, StoreError, TinyStore
 from handlers import bot_commands, register
 from handlers.buttons import KEPT_KEYBOARDS
 from handlers.replies import MESSAGE_DEFAULTS
@@ -136,6 +136,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if name == "ingest":
             sub.add_argument("--force", action="store_true",
                              help="also read the feeds that are backing off after failures")
+        if name == "migrate":
+            sub.add_argument("--to", required=True, choices=("postgres", "tinydb"),
+                             help="postgres: from storage.path into the empty database at "
+                             "storage.dsn; tinydb: the reverse, into a new storage.path")
         if name in ("run", "ingest"):
             sub.add_argument("--repair", action="store_true", help="move damaged store files "
                              "aside (kept) and say what was lost, instead of refusing to start")
@@ -157,6 +161,8 @@ COMMAND_HELP = {
               "more than [sources] max_failing_share of the feeds are failing.",
     "sources": "The catalog's feeds and their health.\nExit code 1 when more than "
                "[sources] max_failing_share of the feeds are failing.",
+    "migrate": "Copy the store between TinyDB (storage.path) and PostgreSQL (storage.dsn).\n"
+               "The target must be empty; the copy is verified by counts. Stop the bot first.",
 }
 
 
@@ -168,6 +174,9 @@ def main(argv: list[str] | None = None) -> int:
             configure_logging("WARNING", "")
             os.environ.setdefault("PTB_TIMEDELTA", "true")
             return asyncio.run(run_console(config, build_application))
+        if args.command == "migrate":
+            configure_logging(config.logging.level, config.token)
+            return cli.migrate(config, args.to)
         sources = load_catalog(config.sources.catalog)
         if args.command == "worker" and config.storage.backend != "postgres":
             print(WORKER_NEEDS_POSTGRES, file=sys.stderr)
@@ -193,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
-    for repaired in store.repairs:
+    for repaired in store.repairs if isinstance(store, TinyStore) else ():
         print(f"repaired: {repaired}", file=sys.stderr)
     # Opt in to PTB's coming behaviour (RetryAfter.retry_after as a timedelta).
     os.environ.setdefault("PTB_TIMEDELTA", "true")

@@ -1,4 +1,5 @@
-"""The terminal commands besides serving: `bot.py ingest` and `bot.py sources`.
+"""The terminal commands besides serving: `bot.py ingest`, `bot.py sources` and
+`bot.py migrate`.
 
 `ingest` runs the newsroom's own refresh (the bot's pass: ingest, index, edition,
 translate), with a progress line on a terminal.
@@ -7,8 +8,9 @@ translate), with a progress line on a terminal.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from digest.config import Config
+from digest.config import DATABASE_URL_ENV, Config, ConfigError
 from digest.ingestion.health import feed_health, format_health, too_many_failing
 from digest.ingestion.ingest import utc_now
 from digest.models import Source
@@ -61,3 +63,20 @@ def show_failing_share(config: Config, store: Store, sources: list[Source]) -> i
           f"[sources] max_failing_share ({config.sources.max_failing_share:.0%})",
           file=sys.stderr)
     return 1
+
+
+def migrate(config: Config, to: str) -> int:
+    """Copy the store between storage.path (TinyDB) and the database (storage.dsn or the
+    environment's): into an empty target, verified by counts, printed one per line."""
+    from digest.store.transfer import to_postgres, to_tinydb  # psycopg only where used
+
+    dsn = config.storage.database_url
+    if not dsn:
+        raise ConfigError(f"{config.origin}: storage.dsn is not set (nor {DATABASE_URL_ENV}): "
+                          "the database to migrate " + ("into" if to == "postgres" else "from"))
+    path = Path(config.storage.path)
+    counts = to_postgres(path, dsn) if to == "postgres" else to_tinydb(dsn, path)
+    print(f"migrated to {to}, verified:")
+    for line in counts.lines():
+        print(f"  {line}")
+    return 0

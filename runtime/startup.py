@@ -23,7 +23,7 @@ from pathlib import Path
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from digest.config import TOKEN_ENV, Config, ConfigError
-from digest.store import TinyStore
+from digest.store import Store, TinyStore
 
 EXIT_NETWORK = 1
 EXIT_USAGE = 2
@@ -68,9 +68,33 @@ def readable_token_warning(config: Config) -> str | None:
             f"run: chmod 600 {config.origin}")
 
 
-def open_store(config: Config, *, read_only: bool = False, repair: bool = False) -> TinyStore:
-    """The store at storage.path; a path that cannot hold it is a config error, not a crash.
-    `read_only` (for reports) opens it without the writer lock and never writes."""
+def open_store(config: Config, *, read_only: bool = False, repair: bool = False) -> Store:
+    """The store of `[storage] backend`; a place that cannot hold it is a config error, not
+    a crash. `read_only` (for reports) opens it without the writer lock and never writes.
+
+    TinyDB takes its writer lock (one process); PostgreSQL takes none: several processes
+    on one database are the point of it. Either way `store.folder` (beside storage.path)
+    holds the files neighbours keep locally."""
+    if config.storage.backend == "postgres":
+        return _open_postgres(config, read_only=read_only)
+    return _open_tinydb(config, read_only=read_only, repair=repair)
+
+
+def _open_postgres(config: Config, *, read_only: bool) -> Store:
+    from digest.store.postgres import PostgresStore  # psycopg only where it is used
+
+    path = Path(config.storage.path)
+    folder = path.with_name(path.name + ".d")
+    if not read_only:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f'{config.origin}: storage.path "{path}" cannot be used for '
+                              f"the local folder {folder}: {exc.strerror}") from None
+    return PostgresStore(config.storage.database_url, folder=folder, read_only=read_only)
+
+
+def _open_tinydb(config: Config, *, read_only: bool, repair: bool) -> TinyStore:
     path = Path(config.storage.path)
 
     def unusable(why: str) -> ConfigError:

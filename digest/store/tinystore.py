@@ -83,7 +83,7 @@ from digest.store.records import (
     feed_state_to_doc,
 )
 from digest.store.schema import SCHEMA_VERSION, bring_up_to_date
-from digest.store.sent import SentLog
+from digest.store.sent import SentLine, SentLog
 
 log = logging.getLogger(__name__)
 
@@ -350,6 +350,27 @@ class TinyStore:
             if keys:
                 self._add_sent(chat_id, today, keys)
             return chat
+
+    def sent_lines(self) -> list[SentLine]:
+        """Every digest recorded over the days kept, one line each (migrations, backups)."""
+        with self._lock:
+            return [line for line in self._sent_log.load(self._pruned_before)
+                    if line.chat_id in self._chats]
+
+    def add_sent_lines(self, lines: Iterable[SentLine]) -> None:
+        """Record many digests at once, each with its day of sending (migrations): one write
+        per day. The chats' `last_digest` is not changed: their records carry it."""
+        by_day: dict[str, list[SentLine]] = {}
+        for line in lines:
+            by_day.setdefault(line.day, []).append(line)
+        with self._lock:
+            if self.read_only:
+                raise StoreError(f"{self.folder}: the store was opened read-only")
+            for day, batch in sorted(by_day.items()):
+                self._sent_log.append_many(day, ((line.chat_id, line.local_date, line.keys)
+                                                 for line in batch))
+                for line in batch:
+                    self._add_sent(line.chat_id, sys.intern(day), line.keys)
 
     # -- articles (by day: `digest.store.articles`) ----------------------------------------
 

@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 Opener = Callable[..., Store]
 
 
-@pytest.fixture(params=["tinydb"])
+@pytest.fixture(params=["tinydb", "postgres"])
 def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
     """A function that opens (or reopens) one store of the backend under test."""
     opened: list[Store] = []
@@ -32,7 +32,16 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opene
         opened.append(store)
         return store
 
-    yield {"tinydb": tinydb}[request.param]
+    def postgres(*, read_only: bool = False) -> Store:
+        from digest.store.postgres import PostgresStore
+
+        store = PostgresStore(url, folder=tmp_path / "newsbot.d", read_only=read_only)
+        opened.append(store)
+        return store
+
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")
+    yield {"tinydb": tinydb, "postgres": postgres}[request.param]
     for store in opened:
         store.close()
 

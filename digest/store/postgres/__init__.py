@@ -3,3 +3,7 @@ one database). TinyDB stays the default; both pass the same contract tests.
 
 Its schema is created and migrated at start by numbered SQL files (`schema.migrate`).
 """
+
+from digest.store.postgres.store import PostgresStore
+
+__all__ = ["PostgresStore"]
