@@ -33,7 +33,8 @@ from runtime.jobs import schedule_jobs
 from runtime.lifecycle import Webhook
 from runtime.lifecycle import run as run_bot
 from runtime.logs import configure_logging, guard_token
-from runtime.ratelimit import ChatRateLimiter
+from runtime.processes import SharedDelivery
+from runtime.ratelimit import ChatRateLimiter, paced
 from runtime.updates import PerChatUpdateProcessor
 from runtime.webserver import WebServer, start_web_server
 
@@ -44,12 +45,17 @@ NO_TOKEN = (
     "To try the bot without a token first: python bot.py console"
 )
 
+WORKER_NEEDS_POSTGRES = (
+    'error: bot.py worker needs [storage] backend = "postgres": a TinyDB store belongs to '
+    "one process, so run only bot.py run with it")
+
 
 def build_application(config: Config, store: Store, sources: list[Source], *,
                       clock: Clock = utc_now,
                       check_every: timedelta = timedelta(minutes=1),
                       transport: BaseRequest | None = None,
-                      updates: BaseUpdateProcessor | None = None) -> Application:
+                      updates: BaseUpdateProcessor | None = None,
+                      worker: bool = False) -> Application:
     """The bot, ready to run: handlers registered, jobs and resources set up on start.
 
     The application owns what it opens: the newsroom's HTTP client and worker process and
@@ -57,30 +63,45 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
     `clock` and `check_every` exist for tests that drive the schedule without waiting;
     `transport` replaces HTTPS to the Bot API (console mode answers in-process);
     `updates` replaces the per-chat update processor (tests use smaller flood limits).
+    A `worker` receives no updates: no polling, no webhook, no web server; it runs the
+    jobs (ingestion, digests). With PostgreSQL the digest queue and the send rate are
+    shared with the other processes on the database (runtime.processes).
     """
     newsroom = Newsroom(config, store, sources, clock=clock)
+    limiter = ChatRateLimiter(overall_rate=paced(config.delivery.messages_per_second),
+                              max_retries=3)
+    shared = SharedDelivery(config, limiter) if config.storage.backend == "postgres" else None
     web: WebServer | None = None
     application: Application
 
     def running() -> bool:
         return application.running
 
-    data = BotData.of(config, store, newsroom, Courier(store, clock, running=running), clock)
+    courier = Courier(store, clock, running=running,
+                      paid_broadcast=config.delivery.paid_broadcast)
+    data = BotData.of(config, store, newsroom, courier, clock,
+                      queue=shared.queue if shared else None)
 
     async def post_init(application: Application) -> None:
         nonlocal web
         await newsroom.open()
         await data.coordination.start(newsroom)
-        await application.bot.set_my_commands(bot_commands(globe=bool(config.webapp.url)))
+        if not worker:
+            await application.bot.set_my_commands(bot_commands(globe=bool(config.webapp.url)))
+        if shared is not None and application.job_queue is not None:
+            await shared.join(application.job_queue)
         await schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
                             check_every)
-        web = await start_web_server(application, data)
+        if not worker:
+            web = await start_web_server(application, data)
 
     async def post_shutdown(application: Application) -> None:
         if web is not None:
             await web.stop()
         await data.coordination.stop()
         await newsroom.close()
+        if shared is not None:
+            await asyncio.to_thread(shared.leave)
         store.close()
 
     builder = (
@@ -90,13 +111,15 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         .context_types(context_types(data))
         .defaults(MESSAGE_DEFAULTS)
         .arbitrary_callback_data(KEPT_KEYBOARDS)
-        .rate_limiter(ChatRateLimiter(max_retries=3))
+        .rate_limiter(limiter)
         .concurrent_updates(updates or PerChatUpdateProcessor())
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
     if transport is not None:
         builder = builder.request(transport).get_updates_request(transport)
+    if worker:
+        builder = builder.updater(None)
     application = builder.build()
     register(application, globe=bool(config.webapp.url))
     guard_token(config.token)
@@ -131,6 +154,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 COMMAND_HELP = {
     "run": "Serve the bot: long polling, or a webhook when [telegram] webhook_url is set.\n"
            "Needs the token from @BotFather ([telegram] token or TELEGRAM_BOT_TOKEN).",
+    "worker": "Deliver digests and ingest news beside `bot.py run`, receiving no updates.\n"
+              "PostgreSQL only ([storage] backend = \"postgres\"): start as many as the "
+              "send rate needs;\nthey share the digest queue and the bot's rate.",
     "console": "Try the bot in this terminal with invented sample news; no token, no "
                "internet.\nType as in Telegram; a number presses a button; Ctrl+D quits.",
     "ingest": "Read every due feed once, with progress and a summary.\nExit code 1 when "
@@ -154,10 +180,14 @@ def main(argv: list[str] | None = None) -> int:
             configure_logging(config.logging.level, config.token)
             return cli.migrate(config, args.to)
         sources = load_catalog(config.sources.catalog)
-        if args.command == "run" and not config.token:
+        if args.command == "worker" and config.storage.backend != "postgres":
+            print(WORKER_NEEDS_POSTGRES, file=sys.stderr)
+            return EXIT_USAGE
+        serving = args.command in ("run", "worker")
+        if serving and not config.token:
             print(NO_TOKEN, file=sys.stderr)
             return EXIT_USAGE
-        if args.command == "run":
+        if serving:
             startup.check_token_shape(config)
         if warning := startup.readable_token_warning(config):
             print(warning, file=sys.stderr)
@@ -187,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
             webhook = Webhook(hook.webhook_url, hook.webhook_secret or None) \
                 if hook.webhook_url else None
             return run_bot(build_application(config, store, sources), webhook)
+        if args.command == "worker":
+            return run_bot(build_application(config, store, sources, worker=True))
         if args.command == "sources":
             return cli.show_sources(config, store, sources)
         return asyncio.run(cli.ingest_once(config, store, sources, force=args.force))

@@ -26,6 +26,9 @@ TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 TRANSLATE_KEY_ENV = "NEWSBOT_TRANSLATE_API_KEY"
 DATABASE_URL_ENV = "NEWSBOT_DATABASE_URL"
 STORAGE_BACKENDS = ("tinydb", "postgres")
+FREE_BROADCAST_RATE = 30  # messages a second Telegram allows a bot
+PAID_BROADCAST_RATE = 1000  # with allow_paid_broadcast
+MAX_LEASE_SECONDS = 3600
 
 
 class ConfigError(Exception):
@@ -94,6 +97,19 @@ class DigestConfig:
     deliver_early_minutes: int = 0
 
 
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Sending digests: the bot-wide rate Telegram allows, shared by every process."""
+
+    messages_per_second: float = FREE_BROADCAST_RATE
+    # Telegram lifts the limit to 1,000/s for messages sent with allow_paid_broadcast, for
+    # a fee in Stars from the bot's balance (see the README).
+    paid_broadcast: bool = False
+    # postgres: how long a process's claim on a due digest lasts unless renewed (a killed
+    # process's digests are taken over after this).
+    lease_seconds: float = 60.0
+
+
 TRANSLATE_BACKENDS = ("none", "libretranslate", "deepl", "openai")
 # Where each backend lives when [translate] url is empty.
 TRANSLATE_URLS = {
@@ -149,6 +165,7 @@ class Config:
     sources: SourcesConfig = field(default_factory=SourcesConfig)
     ingest: IngestConfig = field(default_factory=IngestConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     translate: TranslateConfig = field(default_factory=TranslateConfig)
     webapp: WebAppConfig = field(default_factory=WebAppConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
@@ -302,6 +319,14 @@ def _validate(file: Path, config: Config) -> None:
              f"{MAX_TIMEOUT_SECONDS}")
     if not 0 < config.ingest.max_feed_mb <= MAX_FEED_MB:
         fail("ingest.max_feed_mb", f"a positive number of megabytes, at most {MAX_FEED_MB}")
+    delivery = config.delivery
+    ceiling = PAID_BROADCAST_RATE if delivery.paid_broadcast else FREE_BROADCAST_RATE
+    if not 0 < delivery.messages_per_second <= ceiling:
+        fail("delivery.messages_per_second", f"a positive number up to {ceiling}"
+             + ("" if delivery.paid_broadcast else
+                f" ({PAID_BROADCAST_RATE} with delivery.paid_broadcast = true)"))
+    if not 1 <= delivery.lease_seconds <= MAX_LEASE_SECONDS:
+        fail("delivery.lease_seconds", f"between 1 and {MAX_LEASE_SECONDS} seconds")
     if config.logging.level.upper() not in _LOG_LEVELS:
         fail("logging.level", "one of " + ", ".join(_LOG_LEVELS))
     _validate_translate(config.translate, fail)

@@ -22,7 +22,7 @@ from digest.store import Store
 from runtime.chat_admins import ChatAdmins
 from runtime.coordination import Coordination, coordination_for
 from runtime.delivery import Courier
-from runtime.digest_queue import QUEUE_FILE, DigestQueue
+from runtime.digest_queue import QUEUE_FILE, DigestQueue, DueQueue
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class BotData:
     newsroom: Newsroom
     courier: Courier
     due_index: DueIndex  # filled from the store in post_init, off the event loop
-    digest_queue: DigestQueue  # likewise: what a restart left waiting
+    digest_queue: DueQueue  # likewise: what a restart left waiting
     clock: Clock = utc_now  # tests drive schedules with a fake clock
     chat_admins: ChatAdmins = field(default_factory=ChatAdmins)
     coordination: Coordination = field(default_factory=Coordination)  # other processes
@@ -40,12 +40,13 @@ class BotData:
 
     @classmethod
     def of(cls, config: Config, store: Store, newsroom: Newsroom, courier: Courier,
-           clock: Clock = utc_now) -> BotData:
-        """Everything built, the digest index and queue still empty (post_init fills them)."""
+           clock: Clock = utc_now, queue: DueQueue | None = None) -> BotData:
+        """Everything built, the digest index and queue still empty (post_init fills them).
+        The queue is a file next to the store unless given (PostgreSQL's is shared)."""
         return cls(config=config, store=store, newsroom=newsroom, courier=courier,
                    due_index=DueIndex((), default_time=config.digest.time,
                                       default_zone=config.digest.timezone),
-                   digest_queue=DigestQueue(store.folder / QUEUE_FILE, store.chat),
+                   digest_queue=queue or DigestQueue(store.folder / QUEUE_FILE, store.chat),
                    clock=clock, coordination=coordination_for(config))
 
 NewsContext = CallbackContext[ExtBot[None], dict, dict, BotData]

@@ -13,6 +13,10 @@ order, so a restart in the middle of a backlog resumes it where it was.
 
 Delivery is in due order (oldest first, then by chat id), one digest per chat at a time,
 by a few workers: a chat never waits behind a long digest of another.
+
+`DueQueue` is what the digest check (runtime.jobs) asks of a queue; this file queue is the
+one for a TinyDB store (one process). With PostgreSQL the queue lives in the database and
+several processes deliver it (runtime.shared_queue).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from digest.models import Chat
 from digest.schedule import Due
@@ -53,6 +58,41 @@ class Backlog:
 
     def summary(self) -> str:
         return f"{self.waiting} digests waiting, the oldest for {self.oldest_wait_s:.0f} s"
+
+
+Send = Callable[[Queued], Awaitable[bool]]  # delivers one digest; True once delivered
+Spawn = Callable[[Coroutine[None, None, None]], "asyncio.Task[None]"]
+
+
+class DueQueue(Protocol):
+    """The queue of due digests as the digest check uses it: digests are added and made
+    durable (`persist`, in a thread), delivered by workers (`start`), and those that failed
+    come back for another try (`retry_failed`, at each check)."""
+
+    def load(self) -> None:
+        """Take back what a restart left waiting (in a thread, before the first check)."""
+
+    def add(self, due: Iterable[Due]) -> list[Queued]:
+        """The digests to queue; `persist` makes them durable."""
+
+    def persist(self, items: list[Queued]) -> None:
+        """Make queued digests durable (in a thread)."""
+
+    def retry_failed(self) -> None:
+        """Queue again the digests whose sending failed."""
+
+    def backlog(self, now: datetime) -> Backlog:
+        """What is waiting, for the log, /stats and /healthz."""
+
+    def start(self, send: Send, workers: int, running: Callable[[], bool],
+              spawn: Spawn) -> None:
+        """Have up to `workers` tasks deliver the queue."""
+
+    def __contains__(self, chat_id: object) -> bool:
+        """A digest of the chat is queued or being sent."""
+
+    def close(self) -> None:
+        """Let go of what the queue holds (at shutdown)."""
 
 
 class DigestQueue:
@@ -174,9 +214,8 @@ class DigestQueue:
         if not self._members:
             self._rewrite()  # nothing waits: the log starts afresh
 
-    def start(self, send: Callable[[Queued], Awaitable[bool]], workers: int,
-              running: Callable[[], bool],
-              spawn: Callable[[Coroutine[None, None, None]], asyncio.Task[None]]) -> None:
+    def start(self, send: Send, workers: int, running: Callable[[], bool],
+              spawn: Spawn) -> None:
         """Have up to `workers` tasks deliver the queue with `send` (True once delivered);
         `spawn` makes a task of a worker (the application's, so shutdown waits for it)."""
         while len(self._workers) < workers and len(self._workers) < len(self._heap):
@@ -184,8 +223,7 @@ class DigestQueue:
             self._workers.add(task)
             task.add_done_callback(self._workers.discard)
 
-    async def _work(self, send: Callable[[Queued], Awaitable[bool]],
-                    running: Callable[[], bool]) -> None:
+    async def _work(self, send: Send, running: Callable[[], bool]) -> None:
         while running() and (item := self._pop()) is not None:
             delivered = False
             try:
@@ -194,3 +232,6 @@ class DigestQueue:
                 log.exception("digest for chat %s failed; it will be retried", item.chat_id)
             finally:
                 self._finish(item, delivered)
+
+    def close(self) -> None:
+        """Nothing to let go: the log is written as the queue changes."""

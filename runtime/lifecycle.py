@@ -112,12 +112,14 @@ async def connect(application: Application, stop: asyncio.Event) -> bool:
 
 async def start_updates(application: Application, webhook: Webhook | None,
                         guard: PollingGuard) -> None:
+    """Register the webhook, or long-poll; neither for a worker (built without an updater:
+    it receives no updates, it runs the jobs)."""
     if webhook is not None:
         await application.bot.set_webhook(webhook.url, secret_token=webhook.secret)
         return
-    assert application.updater is not None
-    guard.begin()
-    await application.updater.start_polling(error_callback=guard)
+    if application.updater is not None:
+        guard.begin()
+        await application.updater.start_polling(error_callback=guard)
 
 
 async def wind_down(application: Application) -> None:

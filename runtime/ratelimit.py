@@ -19,6 +19,9 @@ bucket of 20 a minute as in PTB. Each private chat has a small bucket (3, then
 one a second) for requests that post a new message: a user sending a few
 commands gets instant answers while a long digest is spread out, and edits
 (the country keyboard redraws itself on every tap) are never held back.
+
+The overall rate can be changed while the bot runs: several processes sending for one
+bot share Telegram's limit, and each paces at its share of it (runtime.processes).
 """
 
 from __future__ import annotations
@@ -44,6 +47,12 @@ Result = bool | JSONDict | list[JSONDict]
 # 512): a bucket that has drained completely holds no state worth keeping.
 MAX_PRIVATE_LIMITERS = 1024
 PAUSE_MARGIN = 0.1  # seconds added to Telegram's retry_after
+HEADROOM = 29 / 30  # paced just under a limit: network jitter cannot squeeze 31 into 30
+
+
+def paced(limit: float) -> float:
+    """The rate to pace at to stay under `limit` messages a second."""
+    return limit * HEADROOM
 
 
 def posts_message(endpoint: str) -> bool:
@@ -83,7 +92,7 @@ class ChatRateLimiter(BaseRateLimiter[int]):
     def __init__(
         self,
         *,
-        overall_rate: float = 29,
+        overall_rate: float = paced(30),
         group_max_rate: float = 20,
         group_time_period: float = 60,
         private_max_rate: float = 3,
@@ -97,6 +106,15 @@ class ChatRateLimiter(BaseRateLimiter[int]):
         self._private_limiters: dict[int, AsyncLimiter] = {}
         self._max_retries = max_retries
         self._pause_until = 0.0  # loop time before which nothing is sent (after a 429)
+
+    @property
+    def overall_rate(self) -> float:
+        return 1 / self._overall.time_period
+
+    def set_overall_rate(self, rate: float) -> None:
+        """Pace the bot as a whole at `rate` requests a second from the next slot on."""
+        if rate != self.overall_rate:
+            self._overall = AsyncLimiter(1, 1 / rate)
 
     async def initialize(self) -> None:
         """Nothing to open."""

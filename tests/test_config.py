@@ -82,6 +82,12 @@ def test_token_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPatch) ->
         ("[logging]\nlevel = 'LOUD'", "logging.level must be one of"),
         ("[telegram]\nbase_url = 'ftp://x'", "telegram.base_url must be an http(s) URL"),
         ("not toml at all", "not valid TOML"),
+        ("[delivery]\nmessages_per_second = 0", "delivery.messages_per_second must be a positive"),
+        ("[delivery]\nmessages_per_second = 31", "delivery.messages_per_second must be a "
+         "positive number up to 30 (1000 with delivery.paid_broadcast = true)"),
+        ("[delivery]\npaid_broadcast = true\nmessages_per_second = 1001",
+         "delivery.messages_per_second must be a positive number up to 1000"),
+        ("[delivery]\nlease_seconds = 0", "delivery.lease_seconds must be between 1 and 3600"),
     ],
 )
 def test_bad_values_name_the_file_and_key(tmp_path: Path, text: str, message: str) -> None:
@@ -90,6 +96,13 @@ def test_bad_values_name_the_file_and_key(tmp_path: Path, text: str, message: st
         load_config(path)
     assert str(error.value).startswith(f"{path}: ")
     assert message in str(error.value)
+
+
+def test_paid_broadcast_allows_up_to_1000_messages_a_second(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, "[delivery]\npaid_broadcast = true\n"
+                                         "messages_per_second = 1000\n"))
+    assert config.delivery.paid_broadcast
+    assert config.delivery.messages_per_second == 1000
 
 
 def test_a_byte_order_mark_is_read_as_utf8_not_refused(tmp_path: Path) -> None:

@@ -148,3 +148,15 @@ async def test_too_many_requests_is_still_retried(
     assert refused.response["error_code"] == 429
     assert delivered.ok
     assert delivered.time - refused.time >= 1 - CLOCK_SLACK
+
+
+async def test_the_overall_rate_can_be_changed_while_sending(
+    bot_api: FakeBotAPI, make_bot: BotFactory
+) -> None:
+    """Another process joined: this one paces at its smaller share from then on."""
+    async with make_bot(overall_rate=1000, private_max_rate=0) as bot:
+        bot.rate_limiter.set_overall_rate(20)
+        start = time.monotonic()
+        await asyncio.gather(*(bot.send_message(USER + i, "hello") for i in range(6)))
+    # Six paced slots at 20/s: the last at least five intervals after the first.
+    assert time.monotonic() - start >= 5 / 20 - CLOCK_SLACK

@@ -166,3 +166,16 @@ def test_a_web_server_port_in_use_is_one_line_and_exit_2(
     line = assert_one_line_without_token(done)
     assert f"cannot listen on 127.0.0.1:{port}" in line
     assert "[webapp] port" in line
+
+
+def test_a_worker_on_a_tinydb_store_is_refused_in_one_line(
+    bot_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    """One process owns a TinyDB store: `run` serves it, a `worker` beside it cannot."""
+    done = bot_py("--config", str(config_file(tmp_path, bot_api.base_url)), "worker",
+                  cwd=tmp_path)
+    assert done.returncode == 2
+    line = assert_one_line_without_token(done)
+    assert 'bot.py worker needs [storage] backend = "postgres"' in line
+    assert bot_api.calls() == []
+    assert not (tmp_path / "store.json").exists()
