@@ -10,7 +10,8 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,11 @@ import httpx
 import psycopg
 import pytest
 
+from digest.config import StorageConfig
+from digest.models import Chat
 from tests.e2e.conftest import TOKEN, free_port
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
+from tests.e2e.news import NEWS, NOON, seed
 from tests.feed_server import FeedServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -200,3 +204,42 @@ def test_updates_reach_either_process_and_only_one_reads_the_feeds(
     second.post(chats.message(7, "/latest tram"))
     assert "Tokyo opens a new tram line" in reply(bot_api, 7, 2).params["text"]
     assert len(feed_server.requests) == 1
+
+
+def due_chats(count: int, now: datetime) -> list[Chat]:
+    """Chats whose digest fell due two minutes ago: in a zone where it is about noon, so
+    the test means the same at any hour."""
+    hours = 12 - now.hour
+    zone = f"UTC{'+' if hours >= 0 else '-'}{abs(hours):02d}:00"
+    local = now + timedelta(hours=hours) - timedelta(minutes=2)
+    return [Chat(9000 + n, countries=("JP",), digest_time=f"{local:%H:%M}", timezone=zone)
+            for n in range(count)]
+
+
+def test_forty_chats_due_each_get_one_digest_from_two_processes(
+        start: Start, bot_api: FakeBotAPI, feed_server: FeedServer, postgres_url: str,
+        tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    chats = due_chats(40, now)
+    fresh = [replace(item, published=item.published - NOON + now) for item in NEWS]
+    seed(StorageConfig(backend="postgres", dsn=postgres_url, path=str(tmp_path / "seed")),
+         fresh, chats)
+    feed_server.serve("/jp.xml", EMPTY_FEED)
+    processes = [start("first"), start("second")]
+
+    def digests() -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for call in bot_api.sent_messages():
+            if call.ok and call.result["text"].startswith("Your news digest"):
+                chat_id = int(call.params["chat_id"])
+                counts[chat_id] = counts.get(chat_id, 0) + 1
+        return counts
+
+    deadline = time.monotonic() + 60
+    while len(digests()) < len(chats):
+        assert time.monotonic() < deadline, (
+            f"digests to {len(digests())} of {len(chats)}:\n"
+            + "\n".join("".join(process.lines[-15:]) for process in processes))
+        time.sleep(0.1)
+    time.sleep(2)  # both processes checked again meanwhile: nothing more goes out
+    assert digests() == {chat.chat_id: 1 for chat in chats}
