@@ -149,3 +149,23 @@ def test_a_malformed_dsn_is_one_line_without_the_password(tmp_path: Path) -> Non
         PostgresStore("host=db.example password=s3cret-pw dbname", folder=tmp_path)
     assert "s3cret" not in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_start_up_opens_the_configured_backend_with_its_local_folder(
+        postgres_url: str, tmp_path: Path) -> None:
+    from digest.config import Config, StorageConfig
+    from runtime.startup import open_store
+
+    storage = StorageConfig(backend="postgres", path=str(tmp_path / "data" / "newsbot.json"),
+                            dsn=postgres_url)
+    store = open_store(Config(storage=storage))
+    try:
+        assert isinstance(store, PostgresStore)
+        assert store.folder == tmp_path / "data" / "newsbot.json.d"
+        assert store.folder.is_dir()
+        second = open_store(Config(storage=storage))  # no writer lock: several processes
+        second.update_chat(1, countries=("JP",))
+        second.close()
+        assert store.chat(1) == Chat(1, countries=("JP",))
+    finally:
+        store.close()
