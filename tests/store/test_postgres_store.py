@@ -4,6 +4,7 @@ database, and failures as one line that never shows the password."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -169,3 +170,16 @@ def test_start_up_opens_the_configured_backend_with_its_local_folder(
         assert store.chat(1) == Chat(1, countries=("JP",))
     finally:
         store.close()
+
+
+def test_digests_past_the_days_kept_are_deleted_in_the_background(
+        open_store: Opener, postgres_url: str) -> None:
+    store = open_store()
+    store.record_digest(1, ["old"], NOW - timedelta(days=7))
+    store.record_digest(1, ["new"], NOW)
+    assert store.sent_keys(1) == {"new"}  # at once, deleted or not
+    deadline = time.monotonic() + 10
+    with psycopg.connect(postgres_url) as conn:
+        while conn.execute("SELECT count(*) FROM sent").fetchone() != (1,):
+            assert time.monotonic() < deadline, "the old digest was never deleted"
+            time.sleep(0.05)
