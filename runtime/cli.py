@@ -33,19 +33,19 @@ async def ingest_once(config: Config, store: Store, sources: list[Source], *,
         elif outcome not in ("ok", "not modified"):
             print(f"{source.country} {source.name}: {outcome}", file=sys.stderr)
 
-    newsroom = Newsroom(config, store, sources)
-    await newsroom.open()
-    try:
-        # An operator's pass runs even just after the bots' own, but never beside one.
-        async with coordination_for(config).turn(utc_now(), force=True) as turn:
-            if not turn.ours:
-                print(f"error: {turn.skipped}; try again when it ends", file=sys.stderr)
-                return 1
+    # An operator's pass runs even just after the bots' own, but never beside one.
+    async with coordination_for(config).turn(utc_now(), force=True) as turn:
+        if not turn.ours:
+            print(f"error: {turn.skipped}; try again when it ends", file=sys.stderr)
+            return 1
+        newsroom = Newsroom(config, store, sources)
+        await newsroom.open()
+        try:
             report = await newsroom.refresh(progress, force=force)
-            if not report.stopped:
-                await turn.announce(summary_of(report))
-    finally:
-        await newsroom.close()
+        finally:
+            await newsroom.close()
+        if not report.stopped:
+            await turn.announce(summary_of(report))
     if interactive:
         print("\r\033[K", end="", file=sys.stderr)
     print(report.summary() + (" (--force reads them now)" if report.backing_off else ""))

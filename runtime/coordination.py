@@ -77,6 +77,7 @@ class DatabaseCoordination(Coordination):
         self._dsn = dsn
         self._min_gap = min_gap
         self._listening: asyncio.Task[None] | None = None
+        self.listening = asyncio.Event()  # set while the others' passes can be heard
 
     def turn(self, now: datetime, *, force: bool = False
              ) -> AbstractAsyncContextManager[Turn]:
@@ -98,6 +99,7 @@ class DatabaseCoordination(Coordination):
                      summary.get("new", 0))
 
         listener = Listener(self._dsn, heard)
+        self.listening = listener.listening
         self._listening = asyncio.create_task(listener.run(), name="ingestion-listener")
 
     async def stop(self) -> None:
