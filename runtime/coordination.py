@@ -6,7 +6,9 @@ own and there is no one to hear. On PostgreSQL (digest.store.postgres.passes) a 
 run by the process holding the database's pass lock, at most one pass per half ingestion
 interval whoever runs it, and its end is announced; every other process reloads its search
 index and edition from the database when it hears of it (Newsroom.reload), so `/latest`
-and the digests of each process show the news whichever process fetched it.
+and the digests of each process show the news whichever process fetched it. The database
+also sees to it that one process at most long-polls, and never beside processes in
+webhook mode (digest.store.postgres.receivers).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any, Protocol
 from digest.config import Config
 from digest.ingestion.ingest import IngestReport
 from digest.newsroom import Newsroom
+from runtime.polling import FIX
+from runtime.startup import EXIT_USAGE, StartupError
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +65,10 @@ class Coordination:
     async def start(self, newsroom: Newsroom) -> None:
         """Keep `newsroom` current with the passes other processes run."""
 
+    async def receive_updates(self, *, polling: bool) -> None:
+        """This process starts receiving updates (by long polling, or by webhook); a
+        StartupError when the processes already running exclude it."""
+
     async def stop(self) -> None:
         pass
 
@@ -78,6 +86,7 @@ class DatabaseCoordination(Coordination):
         self._min_gap = min_gap
         self._listening: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()  # set while the others' passes can be heard
+        self._receiving: Any = None  # the connection holding the receivers' lock
 
     def turn(self, now: datetime, *, force: bool = False
              ) -> AbstractAsyncContextManager[Turn]:
@@ -102,7 +111,27 @@ class DatabaseCoordination(Coordination):
         self.listening = listener.listening
         self._listening = asyncio.create_task(listener.run(), name="ingestion-listener")
 
+    async def receive_updates(self, *, polling: bool) -> None:
+        """See digest.store.postgres.receivers: one poller, or any number of processes in
+        webhook mode, never both."""
+        from digest.store.postgres.receivers import hold
+
+        self._receiving = await hold(self._dsn, polling=polling)
+        if self._receiving is not None:
+            return
+        if polling:
+            raise StartupError(
+                "error: another process on this database receives the bot's updates (by "
+                f"long polling or by webhook). {FIX}.", EXIT_USAGE)
+        raise StartupError(
+            "error: a process on this database receives the bot's updates by long "
+            "polling; stop it before starting processes in webhook mode (registering the "
+            "webhook would end its polling)", EXIT_USAGE)
+
     async def stop(self) -> None:
+        receiving, self._receiving = self._receiving, None
+        if receiving is not None:
+            await receiving.close()
         task, self._listening = self._listening, None
         if task is not None:
             task.cancel()

@@ -113,7 +113,11 @@ async def connect(application: Application, stop: asyncio.Event) -> bool:
 async def start_updates(application: Application, webhook: Webhook | None,
                         guard: PollingGuard) -> None:
     """Register the webhook, or long-poll; neither for a worker (built without an updater:
-    it receives no updates, it runs the jobs)."""
+    it receives no updates, it runs the jobs). Other processes on the database may
+    exclude this one first (runtime.coordination)."""
+    data: BotData = application.bot_data
+    if webhook is not None or application.updater is not None:
+        await data.coordination.receive_updates(polling=webhook is None)
     if webhook is not None:
         await application.bot.set_webhook(webhook.url, secret_token=webhook.secret)
         return

@@ -9,12 +9,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import psycopg
@@ -51,10 +51,11 @@ def rss(*titles: str) -> bytes:
 
 
 class BotProcess:
-    """`bot.py run` in webhook mode on its own port, its log read as it comes."""
+    """`bot.py run` in webhook mode (or long polling) on its own port, its log read as it
+    comes."""
 
     def __init__(self, name: str, folder: Path, api: FakeBotAPI, feeds: FeedServer,
-                 database: str) -> None:
+                 database: str, *, polling: bool = False) -> None:
         self.name = name
         self.port = free_port()
         home = folder / name
@@ -62,10 +63,10 @@ class BotProcess:
         catalog = home / "catalog.toml"
         catalog.write_text(CATALOG.format(base=feeds.base))
         self.config = home / "bot.toml"
+        webhook = ("" if polling else 'webhook_url = "https://bot.example.org/telegram/hook"\n'
+                   f'webhook_secret = "{SECRET}"\n')
         self.config.write_text(
-            f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n'
-            f'webhook_url = "https://bot.example.org/telegram/hook"\n'
-            f'webhook_secret = "{SECRET}"\n'
+            f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n{webhook}'
             f'[webapp]\nport = {self.port}\n'
             f'[storage]\nbackend = "postgres"\ndsn = "{database}"\n'
             f'path = "{home / "store.json"}"\n'
@@ -147,22 +148,26 @@ def reply(api: FakeBotAPI, chat_id: int, mark: int) -> Call:
                         count=mark + 1, timeout=20)
 
 
-Start = Callable[[str], BotProcess]
+class Start(Protocol):
+    def __call__(self, name: str, *, polling: bool = False) -> BotProcess: ...
 
 
 @pytest.fixture
 def start(tmp_path: Path, bot_api: FakeBotAPI, feed_server: FeedServer,
           postgres_url: str) -> Iterator[Start]:
-    """Starts `bot.py run` processes on one database; each is stopped (cleanly) after."""
+    """Starts `bot.py run` processes on one database; each still running is stopped
+    (cleanly) after."""
     started: list[BotProcess] = []
 
-    def start(name: str) -> BotProcess:
-        started.append(BotProcess(name, tmp_path, bot_api, feed_server, postgres_url))
+    def start(name: str, *, polling: bool = False) -> BotProcess:
+        started.append(BotProcess(name, tmp_path, bot_api, feed_server, postgres_url,
+                                  polling=polling))
         return started[-1]
 
     yield start
     for process in started:
-        process.stop()
+        if process.process.returncode is None:
+            process.stop()
 
 
 def test_a_pass_by_one_process_is_found_by_the_other(
@@ -243,3 +248,20 @@ def test_forty_chats_due_each_get_one_digest_from_two_processes(
         time.sleep(0.1)
     time.sleep(2)  # both processes checked again meanwhile: nothing more goes out
     assert digests() == {chat.chat_id: 1 for chat in chats}
+
+
+def test_a_poller_is_refused_beside_webhook_processes_before_it_asks_telegram(
+        start: Start, bot_api: FakeBotAPI, feed_server: FeedServer) -> None:
+    feed_server.serve("/jp.xml", EMPTY_FEED)
+    webhook = start("webhook")
+    webhook.wait_for_line("web server on")
+    poller = start("poller", polling=True)
+    assert poller.process.wait(timeout=60) == 2
+    [line] = [line for line in poller.lines if line.startswith("error:")]
+    assert line.startswith("error: another process on this database receives the bot's "
+                           "updates (by long polling or by webhook). Only one process may "
+                           "long-poll")
+    assert "Traceback" not in "".join(poller.lines)
+    assert bot_api.calls("deleteWebhook") == []  # the webhook processes keep their updates
+    assert bot_api.calls("getUpdates") == []
+    assert bot_api.webhook["url"] == "https://bot.example.org/telegram/hook"
