@@ -21,13 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str = "",
-                 sections: str = "") -> Path:
+                 sections: str = "", storage: str = "") -> Path:
     catalog = folder / "catalog.toml"
     catalog.write_text(CATALOG.format(base=feeds.base))
     config = folder / "bot.toml"
     config.write_text(
         f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n{telegram}'
-        f'{storage_toml(folder)}'
+        f'{storage or storage_toml(folder)}'
         f'[sources]\ncatalog = "{catalog}"\n'
         '[logging]\nlevel = "DEBUG"\n'
         f"{sections}"
@@ -142,7 +142,9 @@ def test_without_a_token_it_says_how_to_get_one(tmp_path: Path) -> None:
 def test_a_second_poller_stops_with_one_line_and_the_first_goes_on(
     bot_api: FakeBotAPI, feed_server: FeedServer, tmp_path: Path
 ) -> None:
-    """Telegram serves one long poll per bot: the process that arrives second stops."""
+    """Telegram serves one long poll per bot: the process that arrives second stops. Each
+    on a TinyDB store of its own: the case no database can see (on one database the
+    second is refused before polling: tests/e2e/test_several_processes.py)."""
     for path in ("/jp.xml", "/jp2.xml", "/br.xml", "/de.xml"):
         feed_server.serve(path, b'<rss version="2.0"><channel><title>News</title></channel></rss>')
     homes = [tmp_path / "first", tmp_path / "second"]
@@ -151,7 +153,8 @@ def test_a_second_poller_stops_with_one_line_and_the_first_goes_on(
         home.mkdir()
         port = free_port()
         configs.append(write_config(home, bot_api, feed_server,
-                                    sections=f"[webapp]\nport = {port}\n"))
+                                    sections=f"[webapp]\nport = {port}\n",
+                                    storage=f'[storage]\npath = "{home / "store.json"}"\n'))
     first = subprocess.Popen(
         [sys.executable, str(ROOT / "bot.py"), "--config", str(configs[0]), "run"],
         cwd=homes[0], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
