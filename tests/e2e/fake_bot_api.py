@@ -543,6 +543,9 @@ class _Server(ThreadingHTTPServer):
     """Tracks open connections so ``stop()`` can hang up on idle keep-alive clients."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when several bot processes
+    # open their connection pools at once.
+    request_queue_size = 128
 
     def __init__(self, api: FakeBotAPI, host: str) -> None:
         super().__init__((host, 0), _Handler)

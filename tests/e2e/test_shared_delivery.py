@@ -4,6 +4,7 @@ killed mid-delivery the other finishes its digests."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -69,7 +70,7 @@ def processes() -> Iterator[dict[str, subprocess.Popen[str]]]:
         try:
             process.communicate(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            crash(process)
 
 
 def start(processes: dict[str, subprocess.Popen[str]], config: Path, command: str) -> None:
@@ -78,7 +79,15 @@ def start(processes: dict[str, subprocess.Popen[str]], config: Path, command: st
     with open(config.parent / f"{command}.log", "w") as log:
         processes[command] = subprocess.Popen(
             [sys.executable, str(ROOT / "bot.py"), "--config", str(config), command],
-            cwd=config.parent, stdout=log, stderr=subprocess.STDOUT, text=True)
+            cwd=config.parent, stdout=log, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)  # its own process group, killed whole
+
+
+def crash(process: subprocess.Popen[str]) -> None:
+    """kill -9 the process and its children (the newsroom's parser), as a service manager
+    would find them after a crash."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
 
 
 def stopped(process: subprocess.Popen[str]) -> int:
@@ -122,8 +131,7 @@ def test_a_process_killed_mid_delivery_leaves_its_digests_to_the_other(
     start(processes, setup, "run")
     start(processes, setup, "worker")
     bot_api.wait_held(2 * CONCURRENCY, timeout=60)
-    processes[killed].kill()  # SIGKILL: its 8 digests in flight never reach Telegram
-    processes[killed].wait()
+    crash(processes[killed])  # its 8 digests in flight never reach Telegram
     bot_api.release()
     wait_for_every_digest(bot_api)
     assert digests_per_chat(bot_api) == Counter(CHATS)
