@@ -125,7 +125,7 @@ async def run(count: int, wait: float) -> None:
     with tempfile.TemporaryDirectory() as folder, FakeBotAPI() as api:
         bot = RunningBot(api, Path(folder), feeds)  # as the end-to-end tests run it
         bot.clock.now = NOW
-        seed(bot.config.storage.path, ARTICLES, chats(count))
+        seed(bot.config.storage, ARTICLES, chats(count))
         api.rate_limit(LIMIT)
         await bot.start()
         stop_probing = asyncio.Event()

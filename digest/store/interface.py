@@ -16,8 +16,9 @@ from digest.models import Article, Chat, Delivery, FeedState
 
 class Store(Protocol):
     """Chats and their settings, articles by day, feed state, what was sent, digests being
-    sent. Reads answer from memory; a write returns once its change is durable. A store
-    opened read-only refuses every write with `StoreError`."""
+    sent. Reads answer from memory (TinyDB) or by an indexed query (PostgreSQL); a write
+    returns once its change is durable. A store opened read-only refuses every write with
+    `StoreError`."""
 
     read_only: bool
     folder: Path  # the store's own folder: neighbours (the digest queue) keep files there

@@ -17,15 +17,15 @@ from digest.config import (
     Config,
     DigestConfig,
     SourcesConfig,
-    StorageConfig,
     TelegramConfig,
     TranslateConfig,
     WebAppConfig,
 )
 from digest.ingestion.sources import load_catalog
-from digest.store import Store, TinyStore
+from digest.store import Store
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, seed
+from tests.e2e.stores import BACKEND, Database, open_store, storage
 from tests.feed_server import FeedServer
 
 TOKEN = "123456:TEST-token-that-must-never-be-seen1"  # the shape of a real one
@@ -57,6 +57,17 @@ def _ptb_timedelta(monkeypatch: pytest.MonkeyPatch) -> None:
     bot sees instead of RetryAfter.
     """
     monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+@pytest.fixture(autouse=True)
+def _e2e_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL (NEWSBOT_E2E_STORE=postgres) each test gets a fresh database."""
+    if BACKEND != "postgres":
+        yield
+        return
+    Database.url = request.getfixturevalue("postgres_url")
+    yield
+    Database.url = ""
 
 
 @pytest.fixture
@@ -134,7 +145,7 @@ class RunningBot:
         catalog.write_text(catalog_text.format(base=feeds.base))
         self.config = Config(
             telegram=TelegramConfig(token=TOKEN, base_url=api.base_url, admins=(ADMIN,)),
-            storage=StorageConfig(path=str(folder / "store.json")),
+            storage=storage(folder),
             sources=SourcesConfig(catalog=str(catalog)),
             digest=digest or DigestConfig(),
             translate=translate or TranslateConfig(),
@@ -148,7 +159,7 @@ class RunningBot:
         return self.application.bot_data.store
 
     async def start(self) -> None:
-        store = TinyStore(self.config.storage.path)
+        store = open_store(self.config.storage)
         sources = load_catalog(self.config.sources.catalog)
         self.application = build_application(self.config, store, sources, clock=self.clock,
                                              check_every=CHECK_EVERY, updates=self.updates)
@@ -221,7 +232,7 @@ async def news_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
                    ) -> AsyncIterator[RunningBot]:
     running = RunningBot(bot_api, tmp_path, feed_server)
     running.clock.now = NOON
-    seed(running.config.storage.path, NEWS)
+    seed(running.config.storage, NEWS)
     await running.start()
     yield running
     await running.stop()

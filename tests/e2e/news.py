@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+from digest.config import StorageConfig
 from digest.models import Article, Chat
-from digest.store import TinyStore
 
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -37,10 +37,12 @@ NEWS = [
 ]
 
 
-def seed(store_path: str, articles: list[Article], chats: Iterable[Chat] = ()) -> None:
+def seed(storage: StorageConfig, articles: list[Article], chats: Iterable[Chat] = ()) -> None:
     """Put articles (and chats) in the bot's store before it starts, as earlier ingestion
     passes and conversations would have."""
-    store = TinyStore(store_path)
+    from tests.e2e.stores import open_store
+
+    store = open_store(storage)
     store.add_articles(articles)
     store.save_chats(chats)
     store.close()

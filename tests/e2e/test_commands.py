@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.store import TinyStore
 from tests.e2e.conftest import CATALOG
+from tests.e2e.stores import open_store, storage, storage_toml
 from tests.e2e.test_run_process import ROOT
 from tests.e2e.test_translation import CATALOG as SPANISH_CATALOG
 from tests.e2e.test_translation import FEED as SPANISH_FEED
@@ -25,7 +25,7 @@ def write_config(folder: Path, feeds: FeedServer, share: float = 0.25) -> Path:
     catalog = folder / "catalog.toml"
     catalog.write_text(CATALOG.format(base=feeds.base))
     config = folder / "bot.toml"
-    config.write_text(f'[storage]\npath = "{folder / "store.json"}"\n'
+    config.write_text(f'{storage_toml(folder)}'
                       f'[sources]\ncatalog = "{catalog}"\nmax_failing_share = {share}\n')
     return config
 
@@ -106,10 +106,9 @@ def test_ingest_translates_as_the_running_bot_does(feed_server: FeedServer,
     catalog = tmp_path / "catalog.toml"
     catalog.write_text(SPANISH_CATALOG.format(base=feed_server.base))
     config = tmp_path / "bot.toml"
-    store_path = tmp_path / "store.json"
     translator = TranslationServer().start()
     try:
-        config.write_text(f'[storage]\npath = "{store_path}"\n[sources]\ncatalog = "{catalog}"\n'
+        config.write_text(f'{storage_toml(tmp_path)}[sources]\ncatalog = "{catalog}"\n'
                           f'[translate]\nbackend = "openai"\nurl = "{translator.base}/v1"\n'
                           f'api_key = "sk-test"\ntimeout_seconds = 5\n')
         done = bot_py(config, "ingest")
@@ -117,7 +116,7 @@ def test_ingest_translates_as_the_running_bot_does(feed_server: FeedServer,
         translator.stop()
     assert done.returncode == 0, done.stderr
     assert len(translator.requests) == 1
-    store = TinyStore(str(store_path))
+    store = open_store(storage(tmp_path))
     try:
         [article] = store.articles()
     finally:

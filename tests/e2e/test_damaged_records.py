@@ -17,7 +17,10 @@ from handlers.errors import APOLOGY
 from tests.e2e.conftest import RunningBot
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, seed
+from tests.e2e.stores import tinydb_only
 from tests.feed_server import FeedServer
+
+pytestmark = tinydb_only
 
 BAD = 20
 # 19 healthy chats; one shares the bad one's shard, so its digest rewrites that file.
@@ -58,7 +61,7 @@ async def test_one_damaged_chat_does_not_stop_the_others_digests(
     coerced ("countries": "JP" as J and P, "paused": "false" as paused)."""
     running = RunningBot(bot_api, tmp_path, feed_server)
     running.clock.now = datetime(2026, 11, 25, 7, 40, tzinfo=UTC)  # 10 min after 07:30
-    seed(running.config.storage.path, NEWS,
+    seed(running.config.storage, NEWS,
          [Chat(chat_id, countries=("JP",)) for chat_id in [*HEALTHY, BAD]])
     edit_record(running, BAD, field, value)
     damaged = record(running, BAD)

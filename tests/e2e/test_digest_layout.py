@@ -39,7 +39,7 @@ async def running_bot(api: FakeBotAPI, folder: Path, feeds: FeedServer, news: li
                       **settings: Any) -> RunningBot:
     running = RunningBot(api, folder, feeds, digest=DigestConfig(**settings))
     running.clock.now = NOON
-    seed(running.config.storage.path, news)
+    seed(running.config.storage, news)
     await running.start()
     return running
 

@@ -10,12 +10,12 @@ import pytest
 
 from digest.config import DigestConfig
 from digest.models import Chat, Delivery
-from digest.store import TinyStore
 from digest.stories.compose import MAX_MESSAGE
 from runtime import delivery
 from tests.e2e.conftest import CHECK_EVERY, RunningBot, button_labels
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, article, seed
+from tests.e2e.stores import open_store
 from tests.feed_server import FeedServer
 
 CHAT = 5005
@@ -86,7 +86,7 @@ async def test_long_digest_is_split_between_stories(
                 "crypto", "forest", "robot", "opera", "airline", "salmon", "quake", "budget",
                 "strike", "comet", "theatre", "reactor", "summit", "parade", "mine", "tunnel")
     # Words of their own, so that no two of them are taken for the same story.
-    seed(running.config.storage.path, [
+    seed(running.config.storage, [
         article(f"{word.title()} {word}s {word}ed", "Japan Daily", "JP", n / 10 + 1,
                 " ".join(f"Experts on the {word} question spoke at length about every {word} "
                          f"detail for the {i} time." for i in range(3)))
@@ -153,7 +153,7 @@ async def test_dst_changes_give_exactly_one_digest(
 ) -> None:
     running = RunningBot(bot_api, tmp_path, feed_server)
     running.clock.now = start
-    seed(running.config.storage.path,
+    seed(running.config.storage,
          [article("Bundestag passes the budget", "Tagesschau", "DE", 2, now=start)],
          [Chat(CHAT, countries=("DE",), digest_time="02:30", timezone="Europe/Berlin")])
     await running.start()
@@ -257,8 +257,8 @@ async def test_a_digest_cut_short_by_a_crash_goes_on_where_it_stopped(
     """The store says: of a three-message digest for today, one went out before the crash."""
     running = RunningBot(bot_api, tmp_path, feed_server)
     running.clock.now = datetime(2026, 11, 25, 7, 40, tzinfo=UTC)
-    seed(running.config.storage.path, NEWS, [Chat(CHAT, countries=("JP",))])
-    store = TinyStore(running.config.storage.path)
+    seed(running.config.storage, NEWS, [Chat(CHAT, countries=("JP",))])
+    store = open_store(running.config.storage)
     store.save_delivery(Delivery(CHAT, "2026-11-25", ("<b>one</b>", "<b>two</b>",
                                                       "<b>three</b>"), ("story-key",), 1,
                                  preview=NEWS[0].url, more=("JP",)))
@@ -289,7 +289,7 @@ async def test_deliver_early_starts_a_digest_that_many_minutes_before_its_time(
     running = RunningBot(bot_api, tmp_path, feed_server,
                          digest=DigestConfig(deliver_early_minutes=10))
     running.clock.now = datetime(2026, 11, 25, 8, 45, tzinfo=UTC)
-    seed(running.config.storage.path, NEWS, [Chat(CHAT, countries=("JP",), digest_time="09:00")])
+    seed(running.config.storage, NEWS, [Chat(CHAT, countries=("JP",), digest_time="09:00")])
     await running.start()
     try:
         await settle(bot_api)

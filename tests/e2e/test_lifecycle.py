@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from digest.models import Chat
-from digest.store import TinyStore
 from tests.e2e.conftest import TOKEN
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.e2e.news import article, seed
+from tests.e2e.stores import open_store, storage
 from tests.e2e.test_run_process import ROOT, free_port, write_config
 from tests.feed_server import FeedServer
 
@@ -121,7 +121,7 @@ def test_sigterm_during_a_feed_pass_stops_within_seconds_keeping_what_was_confir
     assert bot.process.returncode == 0
     quiet(bot.stderr)
     assert TOKEN.split(":")[1] not in bot.stderr
-    store = TinyStore(tmp_path / "store.json")
+    store = open_store(storage(tmp_path))
     assert store.chat(77).countries == ("JP",)
     store.close()
 
@@ -151,7 +151,7 @@ def test_a_digest_due_at_start_goes_out_at_once(
     now = datetime.now(UTC)
     # A zone where it is past noon now, so that a 12:00 digest is due (within the grace).
     zone = f"Etc/GMT{12 - now.hour:+d}".replace("+", "_").replace("-", "+").replace("_", "-")
-    seed(str(tmp_path / "store.json"),
+    seed(storage(tmp_path),
          [article("Japan raises rare earth export quotas", "Japan Daily", "JP", 1, now=now)],
          [Chat(77, countries=("JP",), digest_time="12:00", timezone=zone)])
     config = write_config(tmp_path, bot_api, feed_server)

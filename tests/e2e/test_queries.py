@@ -29,7 +29,7 @@ async def news_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
     """The bot with the common news and the two other rare earth stories."""
     running = RunningBot(bot_api, tmp_path, feed_server)
     running.clock.now = NOON
-    seed(running.config.storage.path, [*NEWS, MINE, RECYCLING])
+    seed(running.config.storage, [*NEWS, MINE, RECYCLING])
     await running.start()
     yield running
     await running.stop()
@@ -142,7 +142,7 @@ async def test_inline_results_come_in_pages(
 ) -> None:
     running = RunningBot(bot_api, tmp_path, feed_server)
     running.clock.now = NOON
-    seed(running.config.storage.path, [
+    seed(running.config.storage, [
         article(f"Rare earth report number {n}", "Japan Daily", "JP", n / 10 + 1)
         for n in range(INLINE_PAGE + 5)])
     await running.start()

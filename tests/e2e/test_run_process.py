@@ -13,6 +13,7 @@ import httpx
 
 from tests.e2e.conftest import CATALOG, TOKEN, free_port
 from tests.e2e.fake_bot_api import FakeBotAPI
+from tests.e2e.stores import storage_toml
 from tests.feed_server import FeedServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,7 +26,7 @@ def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str
     config = folder / "bot.toml"
     config.write_text(
         f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n{telegram}'
-        f'[storage]\npath = "{folder / "store.json"}"\n'
+        f'{storage_toml(folder)}'
         f'[sources]\ncatalog = "{catalog}"\n'
         '[logging]\nlevel = "DEBUG"\n'
         f"{sections}"

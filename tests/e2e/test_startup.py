@@ -12,6 +12,7 @@ import pytest
 
 from tests.e2e.conftest import TOKEN
 from tests.e2e.fake_bot_api import FakeBotAPI
+from tests.e2e.stores import storage_toml, tinydb_only
 from tests.e2e.test_run_process import ROOT
 
 SECRET = TOKEN.split(":")[1]
@@ -21,7 +22,7 @@ def config_file(folder: Path, base_url: str, token: str = TOKEN, extra: str = ""
                 mode: int = 0o600) -> Path:
     path = folder / "bot.toml"
     path.write_text(f'[telegram]\ntoken = "{token}"\nbase_url = "{base_url}"\n'
-                    f'[storage]\npath = "{folder / "store.json"}"\n{extra}')
+                    f'{storage_toml(folder)}{extra}')
     path.chmod(mode)
     return path
 
@@ -115,6 +116,7 @@ def test_an_uncaught_exception_is_printed_without_the_token(tmp_path: Path) -> N
     ],
     ids=["a folder", "below a file"],
 )
+@tinydb_only
 def test_an_unusable_storage_path_is_a_config_error(
     tmp_path: Path, make_path: object, why: str
 ) -> None:
@@ -129,6 +131,7 @@ def test_an_unusable_storage_path_is_a_config_error(
     assert why in line
 
 
+@tinydb_only
 def test_a_storage_path_on_a_read_only_file_system_is_a_config_error(tmp_path: Path) -> None:
     """The file system is made read-only for the process (os.access says so, as on a
     read-only mount), then bot.py runs as usual. `sources` only reads, so it still works."""

@@ -16,9 +16,12 @@ from digest.models import Chat, FeedState
 from digest.store import TinyStore
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.e2e.news import NEWS, NOON
+from tests.e2e.stores import tinydb_only
 from tests.e2e.test_run_process import ROOT
 from tests.e2e.test_run_process import write_config as write_shared_config
 from tests.feed_server import FeedServer
+
+pytestmark = tinydb_only
 
 # Chats in two shards (chat_id % 128): 1 and 129 share shard 1, 2 is alone in shard 2.
 # `sources` and `ingest` exit with 1 when too many feeds fail (the feed server here serves

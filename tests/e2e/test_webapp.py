@@ -26,7 +26,7 @@ async def app_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
     """The news bot with its Mini App on a local port."""
     running = webapp_bot(bot_api, tmp_path, feed_server)
     running.clock.now = NOON
-    seed(running.config.storage.path, NEWS, [Chat(ANN, countries=("JP",))])
+    seed(running.config.storage, NEWS, [Chat(ANN, countries=("JP",))])
     await running.start()
     yield running
     await running.stop()

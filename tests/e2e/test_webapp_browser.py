@@ -42,7 +42,7 @@ async def app_bot(bot_api: FakeBotAPI, tmp_path: Path, feed_server: FeedServer
                   ) -> AsyncIterator[RunningBot]:
     running = webapp_bot(bot_api, tmp_path, feed_server)
     running.clock.now = NOON
-    seed(running.config.storage.path, [*NEWS, article(HOSTILE, "Folha", "BR", 0.5)],
+    seed(running.config.storage, [*NEWS, article(HOSTILE, "Folha", "BR", 0.5)],
          [Chat(ANN, countries=("JP",))])
     await running.start()
     yield running

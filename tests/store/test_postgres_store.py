@@ -4,6 +4,7 @@ database, and failures as one line that never shows the password."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -149,3 +150,36 @@ def test_a_malformed_dsn_is_one_line_without_the_password(tmp_path: Path) -> Non
         PostgresStore("host=db.example password=s3cret-pw dbname", folder=tmp_path)
     assert "s3cret" not in str(refused.value)
     assert "\n" not in str(refused.value)
+
+
+def test_start_up_opens_the_configured_backend_with_its_local_folder(
+        postgres_url: str, tmp_path: Path) -> None:
+    from digest.config import Config, StorageConfig
+    from runtime.startup import open_store
+
+    storage = StorageConfig(backend="postgres", path=str(tmp_path / "data" / "newsbot.json"),
+                            dsn=postgres_url)
+    store = open_store(Config(storage=storage))
+    try:
+        assert isinstance(store, PostgresStore)
+        assert store.folder == tmp_path / "data" / "newsbot.json.d"
+        assert store.folder.is_dir()
+        second = open_store(Config(storage=storage))  # no writer lock: several processes
+        second.update_chat(1, countries=("JP",))
+        second.close()
+        assert store.chat(1) == Chat(1, countries=("JP",))
+    finally:
+        store.close()
+
+
+def test_digests_past_the_days_kept_are_deleted_in_the_background(
+        open_store: Opener, postgres_url: str) -> None:
+    store = open_store()
+    store.record_digest(1, ["old"], NOW - timedelta(days=7))
+    store.record_digest(1, ["new"], NOW)
+    assert store.sent_keys(1) == {"new"}  # at once, deleted or not
+    deadline = time.monotonic() + 10
+    with psycopg.connect(postgres_url) as conn:
+        while conn.execute("SELECT count(*) FROM sent").fetchone() != (1,):
+            assert time.monotonic() < deadline, "the old digest was never deleted"
+            time.sleep(0.05)

@@ -14,7 +14,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from digest.models import Article, Chat, Delivery, FeedState
-from digest.store.postgres.store import CHAT_COLUMNS, article_row, chat_row
+from digest.store.postgres.store import CHAT_COLUMNS, SENT_KEPT_FROM, article_row, chat_row
 from digest.store.records import delivery_to_doc, feed_state_to_doc
 from digest.store.sent import SentLine
 
@@ -62,8 +62,9 @@ def load(conn: psycopg.Connection[Any], *, chats: Iterable[Chat] = (),
 
 
 def sent_lines(conn: psycopg.Connection[Any]) -> list[SentLine]:
-    """Every digest recorded, by its UTC day of sending (oldest first)."""
+    """Every digest recorded over the days kept, by its UTC day of sending (oldest first)."""
     rows = conn.execute("SELECT (sent_at AT TIME ZONE 'UTC')::date, chat_id, local_date, keys"
-                        " FROM sent ORDER BY sent_at, id").fetchall()
+                        f" FROM sent WHERE sent_at >= {SENT_KEPT_FROM}"
+                        " ORDER BY sent_at, id").fetchall()
     return [SentLine(day.isoformat(), chat_id, local_date, tuple(keys))
             for day, chat_id, local_date, keys in rows]
