@@ -547,6 +547,9 @@ class _Server(ThreadingHTTPServer):
     """Tracks open connections so ``stop()`` can hang up on idle keep-alive clients."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 resets connections when several bot processes
+    # open their connection pools at once.
+    request_queue_size = 128
 
     def __init__(self, api: FakeBotAPI, host: str) -> None:
         super().__init__((host, 0), _Handler)
@@ -619,6 +622,8 @@ class FakeBotAPI:
         self._per_second: float | None = None
         self._per_group_per_minute: float | None = None
         self._send_times: deque[float] = deque()
+        self._hold: Callable[[JSONDict], bool] | None = None
+        self._held = 0
         self._group_send_times: dict[int | str, deque[float]] = {}
         self._server_errors: list[str] = []
         self.too_many_requests = 0
@@ -1164,6 +1169,39 @@ class FakeBotAPI:
             self._send_times.clear()
             self._group_send_times.clear()
 
+    def hold(self, sends: Callable[[JSONDict], bool] = lambda _params: True) -> None:
+        """Keep the answers to the sendMessage calls that ``sends(params)`` picks until
+        ``release()``. A call whose client hangs up meanwhile (a process killed) is
+        recorded unanswered and its message never sent, as if it never reached Telegram."""
+        with self._cond:
+            self._hold = sends
+
+    def release(self) -> None:
+        """Answer the calls held, and hold no more."""
+        with self._cond:
+            self._hold = None
+            self._cond.notify_all()
+
+    def wait_held(self, count: int, timeout: float = 5.0) -> None:
+        """Block until ``count`` calls are held at once."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._held >= count, timeout):
+                raise AssertionError(f"{self._held} calls held after {timeout} s, "
+                                     f"expected {count}")
+
+    def _wait_released(self, client_alive: Callable[[], bool]) -> None:
+        self._held += 1
+        self._cond.notify_all()
+        try:
+            while self._hold is not None and not self._stopping:
+                if not client_alive():
+                    raise _ClientGone
+                self._cond.wait(0.05)
+            if not client_alive():  # hung up just before the release
+                raise _ClientGone
+        finally:
+            self._held -= 1
+
     def _check_faults(self, method: str, params: JSONDict) -> None:
         faults = self._faults.get(method)
         if not faults:
@@ -1230,6 +1268,8 @@ class FakeBotAPI:
                     raise ApiError(404, "Not Found: method not found")
                 self._check_blocked(params)
                 self._check_rate(method, params)
+                if method == "sendMessage" and self._hold is not None and self._hold(params):
+                    self._wait_released(client_alive)
                 if method == "getUpdates":
                     result = self._get_updates(params, client_alive)
                 else:

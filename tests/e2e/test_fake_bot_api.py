@@ -398,3 +398,24 @@ async def test_get_chat_member_reports_who_runs_a_group(bot_api: FakeBotAPI, bot
     assert (await bot.get_chat_member(-70, 1)).status == ChatMemberStatus.MEMBER
     with pytest.raises(BadRequest, match=r"(?i)user not found"):
         await bot.get_chat_member(42, 43)
+
+
+async def test_held_sends_are_answered_on_release_or_lost_with_their_client(
+    bot_api: FakeBotAPI, bot: Bot
+) -> None:
+    bot_api.hold(lambda params: params["chat_id"] != 3)
+    kept = asyncio.create_task(bot.send_message(1, "kept"))
+    async with httpx.AsyncClient(timeout=0.5) as client:  # a client that gives up: killed
+        lost = asyncio.create_task(client.post(f"{bot_api.base_url}{TOKEN}/sendMessage",
+                                               data={"chat_id": 2, "text": "lost"}))
+        await asyncio.to_thread(bot_api.wait_held, 2)
+        with pytest.raises(httpx.ReadTimeout):
+            await lost
+    await bot.send_message(3, "not held")
+    await asyncio.to_thread(bot_api.wait_held, 1)
+    assert not kept.done()
+    bot_api.release()
+    await kept
+    assert bot_api.sent_texts() == ["not held", "kept"]
+    [unanswered] = [c for c in bot_api.calls("sendMessage") if c.response is None]
+    assert unanswered.params["chat_id"] == 2

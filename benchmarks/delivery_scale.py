@@ -1,0 +1,182 @@
+"""Delivering one morning's digests with 1, 2 and 4 `bot.py worker` processes on PostgreSQL,
+as paid broadcasts at 1,000 messages a second.
+
+    NEWSBOT_TEST_DATABASE_URL=postgresql://... \\
+        python -m benchmarks.delivery_scale [--chats N] [--processes 1 2 4] [--timeout S]
+
+For each number of processes a fresh database holds N chats (20,000 by default), all due
+(digest time 00:00 UTC, a day's grace) with one-message digests, and a few articles. That
+many real `bot.py worker` processes start on it (nothing polls for updates) with
+`[delivery] paid_broadcast = true` and `messages_per_second = 1000`: they share the digest
+queue in the database and split the rate among themselves. The fake Bot API of the
+end-to-end tests answers sendMessage with 429 beyond 1,000 messages in any rolling second,
+as Telegram does for paid broadcasts.
+
+Reported per number of processes:
+
+1. Rate: digests / time from the first to the last successful one, as a fraction of
+   1,000/s; the 429 answers the fake gave.
+2. Exactly once: chats with exactly one digest, with two or more, with none.
+3. Elapsed: from starting the processes to the last digest (start-up included).
+
+The fake Bot API is Python in this process, so it and the workers and PostgreSQL share
+the machine's cores: on a small machine the figure is a floor, not Telegram's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from digest.models import Chat
+from digest.store.postgres import PostgresStore
+from tests.e2e.conftest import TOKEN
+from tests.e2e.fake_bot_api import FakeBotAPI
+from tests.e2e.news import article
+from tests.feed_server import FeedServer
+
+LIMIT = 1000  # messages per rolling second with paid broadcasts
+DIGEST_PREFIX = "Your news digest"
+SETTLE = 3.0  # seconds to wait after the last digest, to see any duplicate
+ROOT = Path(__file__).resolve().parents[1]
+CATALOG = '[[source]]\nname = "Japan Daily"\ncountry = "JP"\nfeed = "{base}/jp.xml"\n' \
+          'language = "en"\n'
+
+
+@dataclass
+class Result:
+    processes: int
+    first: float
+    last: float
+    started: float
+    too_many: int
+    once: int
+    twice: int
+    none: int
+
+    def line(self, chats: int) -> str:
+        span = max(self.last - self.first, 1e-9)
+        rate = self.once / span
+        return (f"{self.processes} process{'es' if self.processes > 1 else ''}: "
+                f"{rate:.0f} messages/s ({rate / LIMIT:.2f} of {LIMIT}/s), "
+                f"{self.too_many} 429s, chats with one digest {self.once}/{chats}, "
+                f"two or more {self.twice}, none {self.none}, "
+                f"elapsed {self.last - self.started:.1f} s")
+
+
+def fresh_database(server: str, name: str) -> str:
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return make_conninfo(server, dbname=name)
+
+
+def seed(url: str, folder: Path, chats: int) -> None:
+    now = datetime.now(UTC)
+    store = PostgresStore(url, folder=folder)
+    store.add_articles([
+        article("Japan raises rare earth export quotas", "Japan Daily", "JP", 5, now=now),
+        article("Typhoon nears Okinawa and closes schools", "Japan Daily", "JP", 3, now=now),
+    ])
+    store.save_chats(Chat(100_001 + n, countries=("JP",)) for n in range(chats))
+    store.close()
+
+
+def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, url: str) -> Path:
+    catalog = folder / "catalog.toml"
+    catalog.write_text(CATALOG.format(base=feeds.base))
+    config = folder / "bot.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n'
+        f'[storage]\nbackend = "postgres"\ndsn = "{url}"\npath = "{folder / "store"}"\n'
+        f'[sources]\ncatalog = "{catalog}"\n'
+        '[digest]\ntime = "00:00"\ngrace_hours = 24\n'
+        f"[delivery]\npaid_broadcast = true\nmessages_per_second = {LIMIT}\n"
+        '[logging]\nlevel = "WARNING"\n')
+    return config
+
+
+def digests(api: FakeBotAPI) -> tuple[Counter[int], list[float]]:
+    calls = [c for c in api.calls("sendMessage")
+             if c.ok and c.result["text"].startswith(DIGEST_PREFIX)]
+    return Counter(c.params["chat_id"] for c in calls), [c.time for c in calls]
+
+
+def run(server: str, chats: int, count: int, timeout: float) -> Result:
+    with tempfile.TemporaryDirectory() as tmp, FakeBotAPI() as api:
+        folder = Path(tmp)
+        feeds = FeedServer().start()
+        feeds.serve("/jp.xml", b'<rss version="2.0"><channel><title>N</title></channel></rss>')
+        url = fresh_database(server, "newsbot_delivery_scale")
+        seed(url, folder, chats)
+        api.rate_limit(per_second=LIMIT)
+        config = write_config(folder, api, feeds, url)
+        started = time.monotonic()
+        workers = []
+        for n in range(count):
+            with open(folder / f"worker{n}.log", "w") as log:
+                workers.append(subprocess.Popen(
+                    [sys.executable, str(ROOT / "bot.py"), "--config", str(config), "worker"],
+                    cwd=folder, stdout=log, stderr=subprocess.STDOUT))
+        try:
+            deadline = started + timeout
+            per_chat, times = digests(api)
+            while len(per_chat) < chats and time.monotonic() < deadline:
+                time.sleep(0.5)
+                per_chat, times = digests(api)
+            time.sleep(SETTLE)
+            per_chat, times = digests(api)
+        finally:
+            for worker in workers:
+                worker.send_signal(signal.SIGTERM)
+            for worker in workers:
+                worker.wait(timeout=30)
+            feeds.stop()
+        errors = [line for n in range(count)
+                  for line in (folder / f"worker{n}.log").read_text().splitlines()
+                  if "ERROR" in line or "Traceback" in line]
+        for line in errors[:5]:
+            print(f"  worker log: {line[:200]}", file=sys.stderr)
+        values = Counter(per_chat.values())
+        return Result(count, min(times, default=0.0), max(times, default=0.0), started,
+                      api.too_many_requests, values[1],
+                      sum(n for times_sent, n in values.items() if times_sent > 1),
+                      chats - len(per_chat))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chats", type=int, default=20_000)
+    parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+    server = os.environ.get("NEWSBOT_TEST_DATABASE_URL", "")
+    if not server:
+        sys.exit("set NEWSBOT_TEST_DATABASE_URL to a PostgreSQL server "
+                 "(.ci/postgres start DIR prints one)")
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+    # The fake answers each connection in a thread of its own: with the default switch
+    # interval (5 ms) threads waiting for the GIL slow every answer down.
+    sys.setswitchinterval(0.0005)
+    print(f"{args.chats} chats due, one-message digests, paid broadcast at {LIMIT}/s; "
+          f"{os.cpu_count()} cores", flush=True)
+    for count in args.processes:
+        print(run(server, args.chats, count, args.timeout).line(args.chats), flush=True)
+
+
+if __name__ == "__main__":
+    main()
