@@ -19,13 +19,16 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from digest.config import Config
 from digest.ingestion.ingest import IngestReport
 from digest.newsroom import Newsroom
 from runtime.polling import FIX
 from runtime.startup import EXIT_USAGE, StartupError
+
+if TYPE_CHECKING:  # psycopg is installed with the postgres extra only
+    from psycopg import AsyncConnection
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +89,7 @@ class DatabaseCoordination(Coordination):
         self._min_gap = min_gap
         self._listening: asyncio.Task[None] | None = None
         self.listening = asyncio.Event()  # set while the others' passes can be heard
-        self._receiving: Any = None  # the connection holding the receivers' lock
+        self._receiving: AsyncConnection[Any] | None = None  # holds the receivers' lock
 
     def turn(self, now: datetime, *, force: bool = False
              ) -> AbstractAsyncContextManager[Turn]:
@@ -103,9 +106,9 @@ class DatabaseCoordination(Coordination):
                 return
             changed = any(summary.get(key) for key in ("new", "pruned", "translated"))
             await newsroom.reload(articles_changed=changed)
-            log.info("ingestion pass %s of %s heard: %d new articles; index and edition "
-                     "reloaded", summary.get("pass"), summary.get("origin"),
-                     summary.get("new", 0))
+            log.info("ingestion pass %s of %s heard: %s new articles; %s", summary.get("pass"),
+                     summary.get("origin"), summary.get("new", 0),
+                     "index and edition reloaded" if changed else "edition rebuilt")
 
         listener = Listener(self._dsn, heard)
         self.listening = listener.listening
