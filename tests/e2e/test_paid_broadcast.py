@@ -26,7 +26,7 @@ async def test_digests_are_paid_broadcasts_when_configured(
     bot.config = replace(bot.config, delivery=DeliveryConfig(
         paid_broadcast=paid, messages_per_second=1000 if paid else 30))
     bot.clock.now = NOON
-    seed(bot.config.storage.path, NEWS)
+    seed(bot.config.storage, NEWS)
     await bot.start()
     try:
         answer = await bot.say(CHAT, "/subscribe Japan")
