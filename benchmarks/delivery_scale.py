@@ -20,12 +20,15 @@ Reported per number of processes:
 3. Elapsed: from starting the processes to the last digest (start-up included).
 
 The fake Bot API is Python in this process, so it and the workers and PostgreSQL share
-the machine's cores: on a small machine the figure is a floor, not Telegram's.
+the machine's cores: on a small machine the figure is a floor, not Telegram's. So first,
+the fake's own ceiling: how fast it answers a plain HTTP client (another process, 16
+requests at a time, no bot, no database) sending the same messages.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import signal
 import subprocess
@@ -37,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
@@ -158,12 +162,48 @@ def run(server: str, chats: int, count: int, timeout: float) -> Result:
                       chats - len(per_chat))
 
 
+CEILING_REQUESTS = 3000
+CEILING_CONCURRENCY = 16
+
+
+def ceiling() -> float:
+    """Requests a second the fake answers to a plain client in another process."""
+    with FakeBotAPI() as api:
+        api.rate_limit(per_second=10**9)
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.delivery_scale", "--client", api.base_url],
+            cwd=ROOT, capture_output=True, text=True, check=True)
+    return float(done.stdout)
+
+
+async def plain_client(base_url: str) -> None:
+    """Send CEILING_REQUESTS digest-like messages and print the rate answered."""
+    limits = httpx.Limits(max_connections=CEILING_CONCURRENCY)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        slots = asyncio.Semaphore(CEILING_CONCURRENCY)
+
+        async def send(n: int) -> None:
+            async with slots:
+                answer = await client.post(f"{base_url}{TOKEN}/sendMessage", data={
+                    "chat_id": 100_001 + n, "text": f"{DIGEST_PREFIX} <b>{n}</b>",
+                    "parse_mode": "HTML"})
+                answer.raise_for_status()
+
+        start = time.monotonic()
+        await asyncio.gather(*(send(n) for n in range(CEILING_REQUESTS)))
+        print(CEILING_REQUESTS / (time.monotonic() - start))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--client", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--chats", type=int, default=20_000)
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
+    if args.client:
+        asyncio.run(plain_client(args.client))
+        return
     server = os.environ.get("NEWSBOT_TEST_DATABASE_URL", "")
     if not server:
         sys.exit("set NEWSBOT_TEST_DATABASE_URL to a PostgreSQL server "
@@ -174,6 +214,8 @@ def main() -> None:
     sys.setswitchinterval(0.0005)
     print(f"{args.chats} chats due, one-message digests, paid broadcast at {LIMIT}/s; "
           f"{os.cpu_count()} cores", flush=True)
+    print(f"the fake Bot API answers a plain client at {ceiling():.0f} requests/s",
+          flush=True)
     for count in args.processes:
         print(run(server, args.chats, count, args.timeout).line(args.chats), flush=True)
 

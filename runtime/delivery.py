@@ -134,7 +134,7 @@ class Courier:
                 if local_date is None:
                     digest = await asyncio.to_thread(compose)  # off the event loop
                     return await self._send(bot, _delivery(chat_id, "", digest), durable=False)
-                pending = self._store.delivery(chat_id)
+                pending = await asyncio.to_thread(self._store.delivery, chat_id)
                 if pending is None or pending.local_date != local_date:
                     pending = _delivery(chat_id, local_date, await asyncio.to_thread(compose))
                     await asyncio.to_thread(self._store.save_delivery, pending)

@@ -65,13 +65,16 @@ async def digest_check(context: NewsContext) -> None:
     # Early delivery looks ahead: a digest counts as due `deliver_early_minutes` before
     # its time, and is queued by its time.
     early = timedelta(minutes=settings.deliver_early_minutes)
-    due = index.due(now + early, timedelta(hours=settings.grace_hours), data.store.chat)
+    # The index is walked in a thread, a batch at a time: it reads each chat it looks at
+    # from the store (a query on PostgreSQL), and a peak's 100,000 due chats must not
+    # hold up the loop.
+    due = await asyncio.to_thread(index.due, now + early,
+                                  timedelta(hours=settings.grace_hours), data.store.chat)
     queue.retry_failed()
     fell_due, added = 0, []
-    while batch := list(itertools.islice(due, CHECK_BATCH)):
+    while batch := await asyncio.to_thread(lambda: list(itertools.islice(due, CHECK_BATCH))):
         fell_due += len(batch)
         added += queue.add(batch)
-        await asyncio.sleep(0)  # a peak's 100,000 due chats must not hold up the loop
     await asyncio.to_thread(queue.persist, added)
     await asyncio.to_thread(data.courier.give_up, queue)  # drops deliveries: a write
     backlog = queue.backlog(now)

@@ -25,6 +25,7 @@ from psycopg_pool import ConnectionPool
 from telegram.ext import CallbackContext, JobQueue
 
 from digest.config import Config
+from digest.store.postgres.connect import CONNECT_TIMEOUT
 from runtime.ratelimit import ChatRateLimiter, paced
 from runtime.shared_queue import SharedDigestQueue
 
@@ -80,8 +81,8 @@ class SharedDelivery:
 
     def __init__(self, config: Config, limiter: ChatRateLimiter) -> None:
         self._pool: ConnectionPool[Any] = ConnectionPool(
-            config.storage.database_url, min_size=1, max_size=POOL_SIZE,
-            kwargs={"autocommit": True}, name="delivery")
+            config.storage.database_url, min_size=1, max_size=POOL_SIZE, open=True,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT}, name="delivery")
         self.processes = Processes(self._pool, limiter,
                                    messages_per_second=config.delivery.messages_per_second)
         self.queue = SharedDigestQueue(

@@ -37,23 +37,22 @@ from runtime.digest_queue import Backlog, Queued, Send, Spawn
 
 log = logging.getLogger(__name__)
 
-_CLAIM = """
+# A row whose digest is no longer to send: delivered, chat inactive or forgotten.
+_DELIVERED = """
+NOT EXISTS (SELECT 1 FROM chats c WHERE c.chat_id = digest_queue.chat_id AND c.active
+            AND c.last_digest < digest_queue.local_date)"""
+_CLAIM = f"""
 WITH next AS (
     SELECT chat_id, local_date FROM digest_queue
     WHERE lease_until IS NULL OR lease_until < now()
     ORDER BY due_at, chat_id
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED)
-UPDATE digest_queue q SET claimed_by = %(me)s, lease_until = now() + %(lease)s
-FROM next WHERE q.chat_id = next.chat_id AND q.local_date = next.local_date
-RETURNING q.chat_id, q.local_date, extract(epoch FROM q.due_at)::float8,
-    NOT EXISTS (SELECT 1 FROM chats c WHERE c.chat_id = q.chat_id AND c.active
-                AND c.last_digest < q.local_date)
-"""
-# Rows of digests no longer to send: delivered, chat inactive or forgotten.
-_DELIVERED = """
-NOT EXISTS (SELECT 1 FROM chats c WHERE c.chat_id = digest_queue.chat_id AND c.active
-            AND c.last_digest < digest_queue.local_date)
+UPDATE digest_queue SET claimed_by = %(me)s, lease_until = now() + %(lease)s
+FROM next
+WHERE digest_queue.chat_id = next.chat_id AND digest_queue.local_date = next.local_date
+RETURNING digest_queue.chat_id, digest_queue.local_date,
+    extract(epoch FROM digest_queue.due_at)::float8, {_DELIVERED}
 """
 
 
@@ -66,11 +65,11 @@ class SharedDigestQueue:
         self._lease = lease
         self._claiming = asyncio.Lock()
         self._ready: deque[Queued] = deque()  # claimed, not being sent yet
-        self._held = 0  # claims held: ready or being sent
         self._workers: set[asyncio.Task[None]] = set()
         self._keeper: asyncio.Task[None] | None = None
         self._watching = False  # a worker waits for a lease held elsewhere to lapse
-        self._waiting, self._oldest = 0, None  # type: int, float | None
+        self._waiting = 0  # the backlog as last counted
+        self._oldest: float | None = None  # POSIX time the oldest digest waiting fell due
 
     # -- what the digest check does -------------------------------------------------------
 
@@ -138,7 +137,6 @@ class SharedDigestQueue:
             except Exception:
                 log.exception("digest for chat %s failed; it will be retried", item.chat_id)
             finally:
-                self._held -= 1
                 await asyncio.to_thread(self._finish, item, delivered)
 
     async def _next(self, running: Callable[[], bool]) -> Queued | None:
@@ -151,7 +149,6 @@ class SharedDigestQueue:
                 if not self._ready:
                     claimed, pause = await asyncio.to_thread(self._claim, len(self._workers))
                     self._ready.extend(claimed)
-                    self._held += len(claimed)
                 if self._ready:
                     return self._ready.popleft()
             if pause is None or self._watching:
@@ -178,8 +175,8 @@ class SharedDigestQueue:
                              ([c for c, _ in done], [d for _, d in done]))
             claimed = sorted(Queued(due_at, chat_id, day)
                              for chat_id, day, due_at, delivered in rows if not delivered)
-            if claimed or rows:
-                return claimed, 0.0 if rows else None
+            if rows:
+                return claimed, 0.0
             row = conn.execute("SELECT extract(epoch FROM min(lease_until) - now())::float8 "
                                "FROM digest_queue").fetchone()
         if row is None or row[0] is None:

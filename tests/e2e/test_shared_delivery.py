@@ -4,6 +4,7 @@ killed mid-delivery the other finishes its digests."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -15,11 +16,13 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from digest.models import Chat
+from digest.config import DeliveryConfig, StorageConfig
+from digest.models import Chat, Delivery
 from digest.store.postgres import PostgresStore
-from tests.e2e.conftest import CATALOG, TOKEN
+from tests.e2e.conftest import CATALOG, TOKEN, RunningBot
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON
 from tests.feed_server import FeedServer
@@ -139,3 +142,34 @@ def test_a_process_killed_mid_delivery_leaves_its_digests_to_the_other(
     assert len(lost) == CONCURRENCY  # cut off with the killed process, sent again by the other
     [survivor] = [p for name, p in processes.items() if name != killed]
     assert stopped(survivor) == 0
+
+
+async def test_a_digest_left_by_a_killed_process_goes_on_from_its_next_message(
+    postgres_url: str, bot_api: FakeBotAPI, feed_server: FeedServer, tmp_path: Path
+) -> None:
+    """The killed process had sent the first of two messages: after its lease, this one
+    sends the second only."""
+    bot = RunningBot(bot_api, tmp_path, feed_server)
+    bot.config = replace(bot.config, storage=StorageConfig(
+        backend="postgres", path=str(tmp_path / "store"), dsn=postgres_url),
+        delivery=DeliveryConfig(lease_seconds=1))
+    bot.clock.now = NOON
+    chat = 1001
+    store = PostgresStore(postgres_url, folder=tmp_path)
+    store.add_articles(NEWS)
+    store.save_chat(Chat(chat, countries=("JP",), digest_time="11:30"))
+    store.save_delivery(Delivery(chat, "2026-11-25", ("Part one", "Part two"), ("k",),
+                                 delivered=1))
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("INSERT INTO digest_queue VALUES (%s, '2026-11-25', %s, 'killed', "
+                     "now() + interval '1 second')", (chat, NOON))
+    store.close()
+    await bot.start()
+    try:
+        await bot_api.wait_for_async("sendMessage", timeout=10, since=0)
+        await asyncio.sleep(0.5)  # a second message would be on its way by now
+        assert bot_api.sent_texts(chat) == ["Part two"]
+        assert bot.store.chat(chat).last_digest == "2026-11-25"
+        assert bot.store.delivery(chat) is None
+    finally:
+        await bot.stop()
