@@ -36,9 +36,9 @@ class Counts:
                 for field, value in zip(fields(self), astuple(self), strict=True)]
 
 
-def _tiny_counts(store: TinyStore) -> Counts:
-    return Counts(len(store.chats()), len(store.sent_lines()), len(store.articles()),
-                  len(store.feed_states()), len(store.deliveries()))
+def _tiny_counts(store: TinyStore, sent: int | None = None) -> Counts:
+    return Counts(len(store.chats()), len(store.sent_lines()) if sent is None else sent,
+                  len(store.articles()), len(store.feed_states()), len(store.deliveries()))
 
 
 def _verified(source: Counts, target: Counts) -> Counts:
@@ -53,12 +53,13 @@ def to_postgres(path: Path, dsn: str) -> Counts:
         raise StoreError(f"{path}: no TinyDB store to migrate")
     source = TinyStore(path, read_only=True)
     try:
-        before = _tiny_counts(source)
+        sent = source.sent_lines()
+        before = _tiny_counts(source, len(sent))
         with connect(dsn, autocommit=True) as conn:
             try:
                 schema.migrate(conn)
                 _refuse_non_empty(conn, dsn)
-                bulk.load(conn, chats=source.chats(), sent=source.sent_lines(),
+                bulk.load(conn, chats=source.chats(), sent=sent,
                           articles=source.articles(), feeds=source.feed_states(),
                           deliveries=source.deliveries().values())
                 after = bulk.counts(conn)

@@ -183,3 +183,16 @@ def test_digests_past_the_days_kept_are_deleted_in_the_background(
         while conn.execute("SELECT count(*) FROM sent").fetchone() != (1,):
             assert time.monotonic() < deadline, "the old digest was never deleted"
             time.sleep(0.05)
+
+
+def test_bulk_loading_keeps_any_text_in_the_keys_sent(postgres_url: str) -> None:
+    from digest.store.postgres import bulk, schema
+    from digest.store.sent import SentLine
+
+    odd = ('quote " here', "back\\slash", "tab\tand\nnewline", "{braces},comma", "NULL",
+           "日本", "")
+    lines = [SentLine("2026-11-25", 7, "2026-11-25", odd), SentLine("2026-11-25", 8, "", ())]
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        schema.migrate(conn)
+        bulk.load(conn, chats=[Chat(7), Chat(8)], sent=lines)
+        assert bulk.sent_lines(conn) == lines

@@ -7,7 +7,6 @@ Loading is meant for an empty database that no bot uses yet: it sends no notific
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time
 from typing import Any
 
 import psycopg
@@ -30,16 +29,42 @@ def counts(conn: psycopg.Connection[Any]) -> dict[str, int]:
     return found
 
 
-def _copy(conn: psycopg.Connection[Any], table: str, columns: str,
+def _copy(conn: psycopg.Connection[Any], table: str, columns: str, types: list[str],
           rows: Iterable[tuple[Any, ...]]) -> None:
-    with conn.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+    """Binary COPY with the column types given: the driver's C dumpers, three times
+    quicker than text rows (whose arrays are formatted in Python)."""
+    with conn.cursor() as cursor, cursor.copy(
+            f"COPY {table} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(types)
         for row in rows:
             copy.write_row(row)
 
 
-def sent_at(day: str) -> datetime:
-    """The time a sent row gets for a digest known only by its UTC day of sending."""
-    return datetime.combine(date.fromisoformat(day), time(), UTC)
+def _copy_sent(conn: psycopg.Connection[Any], sent: Iterable[SentLine]) -> None:
+    """The sent rows (three per chat, twenty keys each) as COPY text written here: the
+    driver dumps arrays in Python, five times slower."""
+    with conn.cursor() as cursor, cursor.copy(
+            "COPY sent (chat_id, sent_at, local_date, keys) FROM STDIN") as copy:
+        lines = []
+        for line in sent:
+            keys = ",".join(f'"{_in_array(key)}"' for key in line.keys)
+            lines.append(f"{line.chat_id}\t{line.day} 00:00:00+00\t"
+                         f"{_in_copy(line.local_date)}\t{_in_copy('{' + keys + '}')}\n")
+            if len(lines) >= 10_000:
+                copy.write("".join(lines))
+                lines.clear()
+        copy.write("".join(lines))
+
+
+def _in_array(text: str) -> str:
+    """A quoted array element's text: backslash and double quote escaped."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _in_copy(text: str) -> str:
+    """A COPY text field: backslash and the separators escaped."""
+    return (text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
 
 
 def load(conn: psycopg.Connection[Any], *, chats: Iterable[Chat] = (),
@@ -48,16 +73,17 @@ def load(conn: psycopg.Connection[Any], *, chats: Iterable[Chat] = (),
          deliveries: Iterable[Delivery] = ()) -> None:
     """COPY everything given into the store's tables, in one transaction."""
     with conn.transaction():
-        _copy(conn, "chats", CHAT_COLUMNS, map(chat_row, chats))
-        _copy(conn, "sent", "chat_id, sent_at, local_date, keys",
-              ((line.chat_id, sent_at(line.day), line.local_date, list(line.keys))
-               for line in sent))
+        _copy(conn, "chats", CHAT_COLUMNS,
+              ["bigint", "text[]", "text", "text", "boolean", "boolean", "text"],
+              map(chat_row, chats))
+        _copy_sent(conn, sent)
         _copy(conn, "articles", "url, source, title_key, published, day, article",
+              ["text", "text", "text", "timestamptz", "date", "jsonb"],
               map(article_row, articles))
-        _copy(conn, "feed_states", "feed, state",
+        _copy(conn, "feed_states", "feed, state", ["text", "jsonb"],
               ((feed, Jsonb(feed_state_to_doc(feed, state)))
                for feed, state in (feeds or {}).items()))
-        _copy(conn, "deliveries", "chat_id, local_date, delivery",
+        _copy(conn, "deliveries", "chat_id, local_date, delivery", ["bigint", "text", "jsonb"],
               ((d.chat_id, d.local_date, Jsonb(delivery_to_doc(d))) for d in deliveries))
 
 
