@@ -10,6 +10,7 @@ and closed by their owners' lifecycle methods, called from post_init/post_shutdo
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
@@ -34,6 +35,9 @@ class BotData:
     digest_queue: DueQueue  # likewise: what a restart left waiting
     clock: Clock = utc_now  # tests drive schedules with a fake clock
     chat_admins: ChatAdmins = field(default_factory=ChatAdmins)
+    # One digest check at a time (the first run and the repeating job could overlap): a
+    # check must never give up a digest another check is still queueing.
+    checking: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
     @classmethod
