@@ -10,6 +10,7 @@ and closed by their owners' lifecycle methods, called from post_init/post_shutdo
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
@@ -36,6 +37,9 @@ class BotData:
     clock: Clock = utc_now  # tests drive schedules with a fake clock
     chat_admins: ChatAdmins = field(default_factory=ChatAdmins)
     coordination: Coordination = field(default_factory=Coordination)  # other processes
+    # One digest check at a time (the first run and the repeating job could overlap): a
+    # check must never give up a digest another check is still queueing.
+    checking: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
     @classmethod

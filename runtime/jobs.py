@@ -57,8 +57,15 @@ async def ingest_job(context: NewsContext) -> None:
 
 async def digest_check(context: NewsContext) -> None:
     """Queue every scheduled digest that fell due, log the backlog, and have the queue's
-    workers deliver it."""
+    workers deliver it; skipped while another check runs."""
     data = context.bot_data
+    if data.checking.locked():
+        return
+    async with data.checking:
+        await _check(context, data)
+
+
+async def _check(context: NewsContext, data: BotData) -> None:
     settings = data.config.digest
     now = data.clock()
     index, queue = data.due_index, data.digest_queue

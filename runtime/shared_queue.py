@@ -12,8 +12,9 @@ A delivered digest's row is deleted after the Courier recorded it (the chat's
 `last_digest`), in a transaction of its own: a crash in between leaves a row that the next
 claim recognises as delivered, like any row of a chat that had its digest, became
 inactive or was forgotten meanwhile, and drops. A digest that failed (network, or a
-/digest in progress for the chat) is put back unclaimed, to be tried again a lease later
-by whichever process claims it first. A process that stops puts back what it held.
+/digest in progress for the chat) is put back unclaimed: the process's next digest check
+makes it claimable again (as the file queue retries at the next check), or, should that
+process die, any process a lease later. A process that stops puts back what it held.
 
 The backlog (waiting, oldest wait) is counted in the database by each digest check and
 lease renewal, and answered from that count by `backlog`, for the log, /stats and
@@ -68,6 +69,7 @@ class SharedDigestQueue:
         self._workers: set[asyncio.Task[None]] = set()
         self._keeper: asyncio.Task[None] | None = None
         self._watching = False  # a worker waits for a lease held elsewhere to lapse
+        self._failed: set[tuple[int, str]] = set()  # put back after a failure
         self._waiting = 0  # the backlog as last counted
         self._oldest: float | None = None  # POSIX time the oldest digest waiting fell due
 
@@ -97,7 +99,15 @@ class SharedDigestQueue:
         self._count()
 
     def retry_failed(self) -> None:
-        """Nothing to do here: a failed digest was put back when it failed."""
+        """Make the digests that failed here claimable at once (a write, rare)."""
+        failed, self._failed = self._failed, set()
+        if failed:
+            with self._pool.connection() as conn:
+                conn.execute(
+                    "UPDATE digest_queue SET lease_until = NULL WHERE claimed_by IS NULL "
+                    "AND (chat_id, local_date) IN "
+                    "(SELECT * FROM unnest(%s::bigint[], %s::text[]))",
+                    ([c for c, _ in failed], [d for _, d in failed]))
 
     def _count(self) -> None:
         with self._pool.connection() as conn:
@@ -122,6 +132,7 @@ class SharedDigestQueue:
               spawn: Spawn) -> None:
         """Have up to `workers` tasks claim and deliver digests while any can be claimed,
         and the leases of what this process holds renewed meanwhile."""
+        self._watching = False  # a worker waiting for a lease: claim now instead
         while len(self._workers) < min(workers, self._waiting):
             task = spawn(self._work(send, running))
             self._workers.add(task)
@@ -137,7 +148,8 @@ class SharedDigestQueue:
             except Exception:
                 log.exception("digest for chat %s failed; it will be retried", item.chat_id)
             finally:
-                await asyncio.to_thread(self._finish, item, delivered)
+                if await asyncio.to_thread(self._finish, item, delivered):
+                    self._failed.add((item.chat_id, item.local_date))
 
     async def _next(self, running: Callable[[], bool]) -> Queued | None:
         """The next digest claimed for this process. While none can be claimed but others
@@ -154,8 +166,8 @@ class SharedDigestQueue:
             if pause is None or self._watching:
                 return None
             self._watching = True
-            try:
-                await nap(pause, running)
+            try:  # woken early by a check that queued or put back digests
+                await nap(pause, lambda: running() and self._watching)
             finally:
                 self._watching = False
         return None
@@ -183,22 +195,28 @@ class SharedDigestQueue:
             return [], None
         return [], min(max(row[0], 0.05), lease.total_seconds())
 
-    def _finish(self, item: Queued, delivered: bool) -> None:
-        """Delete a delivered digest's row; put back one that failed, to be tried again
-        a lease later (in a thread)."""
+    def _finish(self, item: Queued, delivered: bool) -> bool:
+        """Delete the row of a digest delivered, or no longer to send (the chat blocked the
+        bot meanwhile); put back one that failed, claimable again at this process's next
+        check (`retry_failed`), or a lease later by any process; True when put back (in a
+        thread)."""
+        key = (item.chat_id, item.local_date)
         with self._pool.connection() as conn:
             if delivered:
-                cursor = conn.execute(
-                    "DELETE FROM digest_queue WHERE chat_id = %s AND local_date = %s",
-                    (item.chat_id, item.local_date))
-            else:
-                cursor = conn.execute(
-                    "UPDATE digest_queue SET claimed_by = NULL, lease_until = now() + %s "
-                    "WHERE chat_id = %s AND local_date = %s AND claimed_by = %s",
-                    (self._lease, item.chat_id, item.local_date, self._me))
-            if not delivered and not cursor.rowcount:
-                log.warning("the claim of chat %s's digest had lapsed; another process "
-                            "may have sent it too", item.chat_id)
+                conn.execute("DELETE FROM digest_queue WHERE chat_id = %s "
+                             "AND local_date = %s", key)
+                return False
+            if conn.execute(f"DELETE FROM digest_queue WHERE chat_id = %s "
+                            f"AND local_date = %s AND {_DELIVERED}", key).rowcount:
+                return False
+            put_back = conn.execute(
+                "UPDATE digest_queue SET claimed_by = NULL, lease_until = now() + %s "
+                "WHERE chat_id = %s AND local_date = %s AND claimed_by = %s",
+                (self._lease, *key, self._me)).rowcount
+        if not put_back:
+            log.warning("the claim of chat %s's digest had lapsed; another process "
+                        "may have sent it too", item.chat_id)
+        return bool(put_back)
 
     async def _keep_leases(self, running: Callable[[], bool]) -> None:
         """Renew this process's claims a few times per lease while it delivers."""
@@ -227,7 +245,7 @@ class SharedDigestQueue:
 
 
 async def nap(seconds: float, running: Callable[[], bool]) -> None:
-    """Sleep, waking early when the process stops (a stop waits for these tasks)."""
+    """Sleep, waking early once `running()` is false (a stop waits for these tasks)."""
     steps = max(1, math.ceil(seconds / 0.2))
     for _ in range(steps):
         if not running():

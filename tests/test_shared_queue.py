@@ -223,3 +223,21 @@ def test_the_backlog_counts_what_waits_and_the_oldest_wait(pool: ConnectionPool[
     backlog = shared.backlog(SEVEN + timedelta(minutes=10))
     assert backlog.waiting == 3
     assert backlog.oldest_wait_s == pytest.approx(599)
+
+
+def test_a_failed_digest_is_claimable_again_at_the_next_check(
+    pool: ConnectionPool[Any],
+) -> None:
+    due = add_chats(pool, 2)
+    one, two = queue(pool, "one", lease=timedelta(minutes=5)), queue(pool, "two")
+    one.persist(one.add(due))
+    first, second = one._claim(2)[0]
+    assert one._finish(first, delivered=False)  # the network failed: put back
+    with pool.connection() as conn:  # the chat blocked the bot: nothing to try again
+        conn.execute("UPDATE chats SET active = false WHERE chat_id = %s", (second.chat_id,))
+    assert not one._finish(second, delivered=False)
+    assert rows(pool) == [(first.chat_id, None)]
+    assert two._claim(2)[0] == []  # not before the lease...
+    one._failed.add((first.chat_id, first.local_date))
+    one.retry_failed()  # ...unless the process that failed checks again
+    assert two._claim(2)[0] == [first]
