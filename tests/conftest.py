@@ -4,10 +4,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.feed_server import FeedServer
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -54,3 +58,18 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
     yield make_conninfo(postgres_server, dbname=name)
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def pool(postgres_url: str) -> Iterator[ConnectionPool[Any]]:
+    """A migrated fresh database, through a pool of autocommit connections."""
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+    from digest.store.postgres.schema import migrate
+
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        migrate(conn)
+    with ConnectionPool(postgres_url, min_size=1, max_size=8,
+                        kwargs={"autocommit": True}) as pool:
+        yield pool

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from digest.store.postgres.schema import migrate
 from runtime.processes import HEARTBEAT, LIVE_BEATS, Processes
 from runtime.ratelimit import ChatRateLimiter, paced
 
 TOTAL = 1000
-
-
-@pytest.fixture
-def pool(postgres_url: str) -> Iterator[ConnectionPool[Any]]:
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        migrate(conn)
-    with ConnectionPool(postgres_url, min_size=1, max_size=4,
-                        kwargs={"autocommit": True}) as pool:
-        yield pool
 
 
 def process(pool: ConnectionPool[Any]) -> tuple[Processes, ChatRateLimiter]:

@@ -6,32 +6,20 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
 from digest.models import Chat
 from digest.schedule import Due
-from digest.store.postgres.schema import migrate
 from runtime.digest_queue import Queued
 from runtime.shared_queue import SharedDigestQueue
 
 SEVEN = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 DAY = "2026-11-25"
 LEASE = timedelta(seconds=1)
-
-
-@pytest.fixture
-def pool(postgres_url: str) -> Iterator[ConnectionPool[Any]]:
-    with psycopg.connect(postgres_url, autocommit=True) as conn:
-        migrate(conn)
-    with ConnectionPool(postgres_url, min_size=1, max_size=8,
-                        kwargs={"autocommit": True}) as pool:
-        yield pool
 
 
 def add_chats(pool: ConnectionPool[Any], count: int) -> list[Due]:

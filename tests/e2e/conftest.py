@@ -25,7 +25,7 @@ from digest.ingestion.sources import load_catalog
 from digest.store import Store
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON, seed
-from tests.e2e.stores import BACKEND, Database, open_store, storage
+from tests.e2e.stores import BACKEND, Database, open_store, storage, storage_toml
 from tests.feed_server import FeedServer
 
 TOKEN = "123456:TEST-token-that-must-never-be-seen1"  # the shape of a real one
@@ -114,6 +114,27 @@ PAGED_CATALOG = "".join(
     f'feed = "{{base}}/{code.lower()}.xml"\nlanguage = "en"\n\n'
     for code in PAGED_CODES
 )
+
+
+ROOT = Path(__file__).resolve().parents[2]  # where bot.py is
+
+
+def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str = "",
+                 sections: str = "", storage: str = "", level: str = "DEBUG") -> Path:
+    """A config file for a real `bot.py` process against the fake Bot API and the feed
+    server's catalog: the test's store unless `storage` gives a [storage] section, plus
+    extra [telegram] lines and whole `sections`."""
+    catalog = folder / "catalog.toml"
+    catalog.write_text(CATALOG.format(base=feeds.base))
+    config = folder / "bot.toml"
+    config.write_text(
+        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n{telegram}'
+        f'{storage or storage_toml(folder)}'
+        f'[sources]\ncatalog = "{catalog}"\n'
+        f'[logging]\nlevel = "{level}"\n'
+        f"{sections}"
+    )
+    return config
 
 
 def free_port() -> int:

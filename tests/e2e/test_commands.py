@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import CATALOG
+from tests.e2e.conftest import CATALOG, ROOT
 from tests.e2e.stores import open_store, storage, storage_toml
-from tests.e2e.test_run_process import ROOT
 from tests.e2e.test_translation import CATALOG as SPANISH_CATALOG
 from tests.e2e.test_translation import FEED as SPANISH_FEED
 from tests.feed_server import FeedServer

@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 
 from digest.models import Chat
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import ROOT, TOKEN, free_port, write_config
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.e2e.news import article, seed
 from tests.e2e.stores import open_store, storage
-from tests.e2e.test_run_process import ROOT, free_port, write_config
 from tests.feed_server import FeedServer
 
 # What the issue asks of a stop; a service manager kills the bot after its own timeout.

@@ -12,8 +12,8 @@ import psycopg
 
 from digest.models import Chat, Delivery, FeedState
 from digest.store import Store, TinyStore
+from tests.e2e.conftest import ROOT
 from tests.e2e.news import NEWS, NOON
-from tests.e2e.test_run_process import ROOT
 
 
 def migrate(folder: Path, store: str, dsn: str, to: str) -> subprocess.CompletedProcess[str]:

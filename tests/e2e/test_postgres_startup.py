@@ -9,7 +9,7 @@ from pathlib import Path
 
 from psycopg.conninfo import make_conninfo
 
-from tests.e2e.test_run_process import ROOT
+from tests.e2e.conftest import ROOT
 
 
 def test_an_unusable_database_is_one_line_without_the_password(postgres_url: str,

@@ -12,27 +12,9 @@ from typing import Any
 import httpx
 
 from runtime.polling import NEWCOMER_SECONDS
-from tests.e2e.conftest import CATALOG, TOKEN, free_port
+from tests.e2e.conftest import ROOT, TOKEN, free_port, write_config
 from tests.e2e.fake_bot_api import FakeBotAPI
-from tests.e2e.stores import storage_toml
 from tests.feed_server import FeedServer
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, telegram: str = "",
-                 sections: str = "", storage: str = "") -> Path:
-    catalog = folder / "catalog.toml"
-    catalog.write_text(CATALOG.format(base=feeds.base))
-    config = folder / "bot.toml"
-    config.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n{telegram}'
-        f'{storage or storage_toml(folder)}'
-        f'[sources]\ncatalog = "{catalog}"\n'
-        '[logging]\nlevel = "DEBUG"\n'
-        f"{sections}"
-    )
-    return config
 
 
 def test_webhook_mode_registers_and_answers_posted_updates(

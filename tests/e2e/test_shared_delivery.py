@@ -22,7 +22,7 @@ import pytest
 from digest.config import DeliveryConfig, StorageConfig
 from digest.models import Chat, Delivery
 from digest.store.postgres import PostgresStore
-from tests.e2e.conftest import CATALOG, TOKEN, RunningBot
+from tests.e2e.conftest import RunningBot, write_config
 from tests.e2e.fake_bot_api import Call, FakeBotAPI
 from tests.e2e.news import NEWS, NOON
 from tests.feed_server import FeedServer
@@ -39,18 +39,13 @@ def setup(postgres_url: str, bot_api: FakeBotAPI, feed_server: FeedServer, tmp_p
     """A config for processes on the database, and 40 chats whose digest is due."""
     for path in ("/jp.xml", "/jp2.xml", "/br.xml", "/de.xml"):  # read by a pass at start
         feed_server.serve(path, b'<rss version="2.0"><channel><title>News</title></channel></rss>')
-    catalog = tmp_path / "catalog.toml"
-    catalog.write_text(CATALOG.format(base=feed_server.base))
-    config = tmp_path / "bot.toml"
-    config.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{bot_api.base_url}"\n'
-        f'[storage]\nbackend = "postgres"\ndsn = "{postgres_url}"\n'
-        f'path = "{tmp_path / "store"}"\n'
-        f'[sources]\ncatalog = "{catalog}"\n'
+    config = write_config(
+        tmp_path, bot_api, feed_server, level="INFO",
+        storage=f'[storage]\nbackend = "postgres"\ndsn = "{postgres_url}"\n'
+                f'path = "{tmp_path / "store"}"\n',
         # Due at 00:00 UTC with a day's grace: due whenever the test runs.
-        '[digest]\ntime = "00:00"\ngrace_hours = 24\n'
-        f"[delivery]\nlease_seconds = {LEASE_SECONDS}\n"
-        '[logging]\nlevel = "INFO"\n')
+        sections=f'[digest]\ntime = "00:00"\ngrace_hours = 24\n'
+                 f"[delivery]\nlease_seconds = {LEASE_SECONDS}\n")
     now = datetime.now(UTC)
     store = PostgresStore(postgres_url, folder=tmp_path)
     # The news as of now: the processes' first digest check finds it and sends at once.

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import ROOT, TOKEN
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.e2e.stores import storage_toml, tinydb_only
-from tests.e2e.test_run_process import ROOT
 
 SECRET = TOKEN.split(":")[1]
 

@@ -14,11 +14,11 @@ import pytest
 
 from digest.models import Chat, FeedState
 from digest.store import TinyStore
+from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import write_config as write_shared_config
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.e2e.news import NEWS, NOON
 from tests.e2e.stores import tinydb_only
-from tests.e2e.test_run_process import ROOT
-from tests.e2e.test_run_process import write_config as write_shared_config
 from tests.feed_server import FeedServer
 
 pytestmark = tinydb_only
