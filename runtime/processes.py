@@ -63,9 +63,10 @@ class Processes:
 
     def share(self, live: int) -> None:
         """Pace this process at its share of the bot's rate."""
-        if live != self.live:
-            log.info("%d processes send for the bot: %.1f messages/s each", live,
-                     self._total / live)
+        if live != self.live:  # a change is news; the first count, at start, is not
+            log.log(logging.INFO if self.live else logging.DEBUG,
+                    "%d processes send for the bot: %.1f messages/s each", live,
+                    self._total / live)
         self.live = live
         self._limiter.set_overall_rate(paced(self._total / live))
 

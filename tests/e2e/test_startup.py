@@ -18,10 +18,10 @@ SECRET = TOKEN.split(":")[1]
 
 
 def config_file(folder: Path, base_url: str, token: str = TOKEN, extra: str = "",
-                mode: int = 0o600) -> Path:
+                mode: int = 0o600, storage: str = "") -> Path:
     path = folder / "bot.toml"
     path.write_text(f'[telegram]\ntoken = "{token}"\nbase_url = "{base_url}"\n'
-                    f'{storage_toml(folder)}{extra}')
+                    f'{storage or storage_toml(folder)}{extra}')
     path.chmod(mode)
     return path
 
@@ -171,8 +171,9 @@ def test_a_worker_on_a_tinydb_store_is_refused_in_one_line(
     bot_api: FakeBotAPI, tmp_path: Path
 ) -> None:
     """One process owns a TinyDB store: `run` serves it, a `worker` beside it cannot."""
-    done = bot_py("--config", str(config_file(tmp_path, bot_api.base_url)), "worker",
-                  cwd=tmp_path)
+    tinydb = f'[storage]\npath = "{tmp_path / "store.json"}"\n'  # whichever store the suite runs on
+    done = bot_py("--config", str(config_file(tmp_path, bot_api.base_url, storage=tinydb)),
+                  "worker", cwd=tmp_path)
     assert done.returncode == 2
     line = assert_one_line_without_token(done)
     assert 'bot.py worker needs [storage] backend = "postgres"' in line
