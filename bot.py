@@ -74,6 +74,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
         await schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
                             check_every)
         web = await start_web_server(application, data)
+        startup.freeze_what_was_built()
 
     async def post_shutdown(application: Application) -> None:
         if web is not None:

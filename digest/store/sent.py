@@ -33,17 +33,20 @@ from collections.abc import Callable, Container, Iterable, Iterator
 from itertools import repeat
 from pathlib import Path
 
-from digest.store.files import StoreError, atomic_write, fsync_dir
+from digest.store.files import StoreError, fsync_dir
 
 log = logging.getLogger(__name__)
 
 SENT_FILE = re.compile(r"sent-(\d{4}-\d{2}-\d{2})\.log")
-# A line as `_encode` writes it, matched without decoding its keys: the chat id, the local
-# date and the keys' JSON text.
-_LINE = re.compile(rb'^\[(-?\d+),"((?:\d{4}-\d{2}-\d{2})?)",(\[.*\])\]$', re.MULTILINE)
-
-# A day's lines: (chat id, local date, keys' JSON text) as the bytes on disk.
-RawLines = list[tuple[bytes, bytes, bytes]]
+# Every line of a day's log, each preceded by its newline (the text is read with one put in
+# front), matched in one pass: as `_encode` writes it (group 1 the chat id, group 2 the
+# local date; the keys are not read), blanked by `forget` (spaces only), or anything else
+# (group 3: damaged, or written by hand).
+_LINE = re.compile(rb'\n(?:\[(-?\d+),"((?:\d{4}-\d{2}-\d{2})?)",\[[^\n]*| *$|([^\n]*))',
+                   re.MULTILINE)
+_LOCAL_DATE = re.compile(r"(?:\d{4}-\d{2}-\d{2})?")  # as group 2 of `_LINE`
+CHUNK = 4096  # bytes read at a time to find a line from where it starts
+OFFSET = (1 << 40) - 1  # a loaded line is kept as its day's index << 40 | its offset
 
 
 def _encode(chat_id: int, local_date: str, keys: Iterable[str]) -> bytes:
@@ -51,31 +54,18 @@ def _encode(chat_id: int, local_date: str, keys: Iterable[str]) -> bytes:
                        separators=(",", ":")) + "\n").encode("utf-8")
 
 
-def decode_keys(raw: bytes) -> tuple[str, ...] | None:
-    """A line's keys from their JSON text, interned (most chats were sent the same stories,
-    so one string per key instead of one per chat); None if not a list of strings."""
-    try:
-        keys = json.loads(raw)
-    except ValueError:
-        return None
-    if not isinstance(keys, list) or not all(map(isinstance, keys, repeat(str))):
-        return None
-    return tuple(map(sys.intern, keys))
-
-
-def _reread(line: bytes) -> tuple[bytes, bytes, bytes] | None:
-    """A line `_LINE` does not match (written by hand, say with spaces) that is still
-    [chat_id, local date, [keys]]: in the shape `_LINE` matches; None if it is not one."""
+def _decode(line: bytes) -> tuple[int, str, tuple[str, ...]] | None:
+    """A line's chat, local date and keys (interned: most chats were sent the same stories,
+    so one string per key instead of one per chat); None if it is not one."""
     try:
         chat_id, local_date, keys = json.loads(line)
     except (ValueError, TypeError):
         return None
     if (not isinstance(chat_id, int) or isinstance(chat_id, bool)
             or not isinstance(local_date, str) or not isinstance(keys, list)
-            or not all(map(isinstance, keys, repeat(str)))):
+            or not all(map(isinstance, keys, repeat(str)))):  # map: C speed
         return None
-    match = _LINE.fullmatch(_encode(chat_id, local_date, keys)[:-1])
-    return match.groups() if match else None  # type: ignore[return-value]
+    return chat_id, local_date, tuple(map(sys.intern, keys))
 
 
 class SentLog:
@@ -90,8 +80,9 @@ class SentLog:
         self._listed = listed
         self._unlisted = unlisted
         self._open: dict[str, int] = {}  # day -> file descriptor opened for appending
+        self._readers: dict[str, int] = {}  # day -> file descriptor opened for reading
 
-    def _path(self, day: str) -> Path:
+    def path(self, day: str) -> Path:
         return self.folder / f"sent-{day}.log"
 
     def days(self) -> list[str]:
@@ -99,11 +90,14 @@ class SentLog:
             return []
         return sorted(m[1] for f in self.folder.iterdir() if (m := SENT_FILE.fullmatch(f.name)))
 
-    def load(self, oldest: str) -> Iterator[tuple[str, RawLines]]:
-        """The lines of each day from `oldest` on, their keys undecoded."""
+    def load(self, oldest: str) -> Iterator[tuple[str, int, bytes, int]]:
+        """Each line of the days from `oldest` on, its keys not read: (day, chat id, local
+        date, where the line starts in the day's log)."""
         for day in self.days():
             if day >= oldest:
-                yield day, self._read(day)
+                day = sys.intern(day)
+                for chat_id, local_date, offset in self._read(day):
+                    yield day, chat_id, local_date, offset
 
     def prune(self, oldest: str) -> None:
         """Delete the days before `oldest` (the writer only)."""
@@ -113,15 +107,15 @@ class SentLog:
             if day < oldest:
                 self._close(day)
                 if self._unlisted is not None:
-                    self._unlisted(self._path(day))
-                self._path(day).unlink(missing_ok=True)
+                    self._unlisted(self.path(day))
+                self.path(day).unlink(missing_ok=True)
 
-    def _read(self, day: str) -> RawLines:
-        path = self._path(day)
+    def _read(self, day: str) -> Iterator[tuple[int, bytes, int]]:
+        path = self.path(day)
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
-            return []
+            return
         complete = raw.rfind(b"\n") + 1
         if complete < len(raw) and not self.read_only:
             with open(path, "r+b") as file:  # an append cut short by a crash: not recorded
@@ -129,20 +123,37 @@ class SentLog:
                 os.fsync(file.fileno())
             log.warning("%s: an unfinished last line (a crash while writing) was cut off",
                         path)
-        text = raw[:complete]
-        lines: RawLines = _LINE.findall(text)
-        if len(lines) == text.count(b"\n"):
-            return lines  # every line as written: one pass in C
-        lines = []
-        for number, line in enumerate(text.splitlines(), 1):
-            match = _LINE.fullmatch(line)
-            entry = match.groups() if match else _reread(line)
-            if entry is None:
-                log.error("%s: line %d left out (kept on disk as it is): not "
-                          "[chat_id, local date, [keys]]", path, number)
-                continue
-            lines.append(entry)  # type: ignore[arg-type]
-        return lines
+        # The newline put in front: every line then starts with one, at its own offset.
+        for number, line in enumerate(_LINE.finditer(b"\n" + raw[:complete - 1]), 1):
+            if line.lastindex == 2:
+                yield int(line[1]), line[2], line.start()
+            elif line.lastindex == 3:
+                entry = _decode(line[3])  # written by hand, say with spaces
+                if entry is None or not _LOCAL_DATE.fullmatch(entry[1]):
+                    log.error("%s: line %d left out (kept on disk as it is): not "
+                              "[chat_id, local date, [keys]]", path, number)
+                    continue
+                yield entry[0], entry[1].encode(), line.start()
+
+    def keys_at(self, day: str, offset: int) -> tuple[str, ...] | None:
+        """The keys of the line at `offset` in the day's log; () if the day is gone (no
+        longer kept) or the line was blanked (its chat forgotten), None if it is damaged."""
+        fd = self._readers.get(day)
+        if fd is None:
+            try:
+                fd = self._readers[day] = os.open(self.path(day), os.O_RDONLY)
+            except FileNotFoundError:
+                return ()
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = os.pread(fd, CHUNK, offset + len(line))
+            if not chunk:
+                break
+            line += chunk[:chunk.find(b"\n") + 1] if b"\n" in chunk else chunk
+        if not line.strip():
+            return ()
+        entry = _decode(line)
+        return None if entry is None else entry[2]
 
     def append(self, day: str, chat_id: int, local_date: str, keys: Iterable[str]) -> None:
         """One line, durably: returns once it is on disk. A failed write is undone."""
@@ -150,14 +161,14 @@ class SentLog:
             raise StoreError(f"{self.folder}: the store was opened read-only")
         fd = self._open.get(day)
         if fd is None:
-            created = not self._path(day).exists()
+            created = not self.path(day).exists()
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd = self._open[day] = os.open(self._path(day),
+            fd = self._open[day] = os.open(self.path(day),
                                            os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
             if created:
                 fsync_dir(self.folder)
                 if self._listed is not None:
-                    self._listed(self._path(day))
+                    self._listed(self.path(day))
         size = os.fstat(fd).st_size
         try:
             os.write(fd, _encode(chat_id, local_date, keys))
@@ -170,73 +181,86 @@ class SentLog:
     def append_many(self, day: str, lines: Iterable[tuple[int, str, Iterable[str]]]) -> None:
         """Many lines in one write (migrations)."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self._path(day), "ab") as file:
+        with open(self.path(day), "ab") as file:
             file.write(b"".join(_encode(*line) for line in lines))
             file.flush()
             os.fsync(file.fileno())
         fsync_dir(self.folder)
 
     def forget(self, chat_id: int, days: Iterable[str]) -> None:
-        """Remove a chat's lines from those days' logs (/forget): each rewritten atomically."""
+        """Blank a chat's lines in those days' logs (/forget): each overwritten in place with
+        spaces, so the other lines stay where they were loaded from. A crash part way
+        through leaves a line partly blanked: read as damaged (left out), or, if its chat id
+        is left, as the line of a chat no longer stored."""
+        own = f"\n[{chat_id},".encode()  # how `_encode` starts the chat's lines
         for day in days:
-            path = self._path(day)
             try:
-                raw = path.read_bytes()
+                text = b"\n" + self.path(day).read_bytes()
             except FileNotFoundError:
                 continue
-            own = f"[{chat_id},".encode()  # how `_encode` starts the chat's lines
-            kept = [line for line in raw.splitlines(keepends=True) if not line.startswith(own)]
-            self._close(day)
-            atomic_write(path, b"".join(kept).decode("utf-8"))
+            with open(self.path(day), "r+b") as file:
+                start = text.find(own)
+                while start != -1:
+                    end = text.find(b"\n", start + 1)  # the line is text[start + 1:end]
+                    if end == -1:
+                        break  # an unfinished last line: cut off at the next start
+                    os.pwrite(file.fileno(), b" " * (end - start - 1), start)
+                    start = text.find(own, end)
+                os.fsync(file.fileno())
 
     def _close(self, day: str) -> None:
-        fd = self._open.pop(day, None)
-        if fd is not None:
-            os.close(fd)
+        for files in (self._open, self._readers):
+            fd = files.pop(day, None)
+            if fd is not None:
+                os.close(fd)
 
     def close(self) -> None:
-        for day in list(self._open):
+        for day in {*self._open, *self._readers}:
             self._close(day)
 
 
 class SentKeys:
     """What each chat was sent, by UTC day of sending, in memory. A chat's lines as loaded
-    are kept as their keys' JSON text and decoded the first time its keys are needed."""
+    are kept as where they are in the logs (an int each) and their keys read and decoded
+    the first time the chat's keys are needed."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, logs: SentLog) -> None:
+        self._logs = logs
         self._keys: dict[int, dict[str, tuple[str, ...]]] = {}
-        self._raw: dict[int, list[tuple[str, bytes]]] = {}  # chat -> (day, keys' JSON text)
+        self._days: list[str] = []  # the days lines were loaded from
+        self._lines: dict[int, list[int]] = {}  # chat -> day's index << 40 | offset
 
-    def load(self, days: Iterable[tuple[str, RawLines]], chats: Container[int]) -> dict[int, str]:
-        """Take in the lines of `chats` (others were forgotten or are damaged); returns the
-        latest local date of a scheduled digest per chat."""
+    def load(self, oldest: str, chats: Container[int]) -> dict[int, str]:
+        """Take in the lines of the days from `oldest` on of `chats` (others were forgotten
+        or are damaged); returns the latest local date of a scheduled digest per chat."""
         latest: dict[int, bytes] = {}
-        raw = self._raw
-        for day, lines in days:
-            day = sys.intern(day)
-            for chat_text, local_date, keys in lines:
-                chat_id = int(chat_text)
-                if chat_id not in chats:
-                    continue
-                if local_date > latest.get(chat_id, b""):
-                    latest[chat_id] = local_date
-                found = raw.get(chat_id)
-                if found is None:
-                    raw[chat_id] = [(day, keys)]
-                else:
-                    found.append((day, keys))
+        lines = self._lines
+        days = self._days
+        for day, chat_id, local_date, offset in self._logs.load(oldest):
+            if chat_id not in chats:
+                continue
+            if not days or days[-1] != day:
+                days.append(day)
+            if local_date > latest.get(chat_id, b""):
+                latest[chat_id] = local_date
+            found = lines.get(chat_id)
+            where = (len(days) - 1) << 40 | offset
+            if found is None:
+                lines[chat_id] = [where]
+            else:
+                found.append(where)
         return {chat_id: local_date.decode() for chat_id, local_date in latest.items()}
 
     def of(self, chat_id: int) -> dict[str, tuple[str, ...]]:
-        """The chat's keys by day (decoded now if they were not yet)."""
-        for day, text in self._raw.pop(chat_id, ()):
-            keys = decode_keys(text)
+        """The chat's keys by day (read and decoded now if they were not yet)."""
+        for where in self._lines.pop(chat_id, ()):
+            day = self._days[where >> 40]
+            keys = self._logs.keys_at(day, where & OFFSET)
             if keys is None:
-                log.error("%s: a line of chat %d left out (kept on disk as it is): its keys "
-                          "are not a list of strings", self.folder / f"sent-{day}.log", chat_id)
-                continue
-            self._merge(chat_id, day, keys)
+                log.error("%s: a line of chat %d left out (kept on disk as it is): not "
+                          "[chat_id, local date, [keys]]", self._logs.path(day), chat_id)
+            elif keys:
+                self._merge(chat_id, day, keys)
         return self._keys.get(chat_id, {})
 
     def add(self, chat_id: int, day: str, keys: tuple[str, ...], oldest: str) -> None:
@@ -255,5 +279,5 @@ class SentKeys:
 
     def forget(self, chat_id: int) -> set[str]:
         """Drop the chat's keys; the days it has lines in."""
-        days = {day for day, _ in self._raw.pop(chat_id, ())}
+        days = {self._days[where >> 40] for where in self._lines.pop(chat_id, ())}
         return days | set(self._keys.pop(chat_id, {}))

@@ -130,7 +130,6 @@ class TinyStore:
         self._chat_dbs: dict[int, TinyDB] = {}
         self._chats: dict[int, Chat] = {}
         self._damaged_chats: set[int] = set()  # left out, kept on disk, not to be overwritten
-        self._sent = SentKeys(self.folder)
         self._articles = ArticleDays(self.folder, self._files)
         self._feeds: dict[str, FeedState] = dict(
             self._files.valid(self.path, "feed", self._main.table("feeds").all(),
@@ -139,6 +138,7 @@ class TinyStore:
         # message sent, so progress costs little.
         self._sent_log = SentLog(self.folder, read_only=self.read_only,
                                  listed=self._files.list, unlisted=self._files.unlist)
+        self._sent = SentKeys(self._sent_log)
         self._pruned_before = ""  # the oldest day of sending kept, once pruned
         self._deliveries_db = self._files.open_db(self.folder / DELIVERIES, ("deliveries",))
         self._deliveries: dict[int, Delivery] = {
@@ -163,7 +163,7 @@ class TinyStore:
         self._sent_log.prune(oldest)
         self._pruned_before = oldest
         # Chats forgotten since, or left out as damaged, are not taken in.
-        latest = self._sent.load(self._sent_log.load(oldest), self._chats)
+        latest = self._sent.load(oldest, self._chats)
         for chat_id, local_date in latest.items():
             chat = self._chats[chat_id]
             if local_date > chat.last_digest:
