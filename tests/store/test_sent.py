@@ -174,3 +174,16 @@ def test_a_new_log_is_listed_only_once_it_exists(tmp_path: Path) -> None:
     SentLog(tmp_path, listed=lambda file: listed.append(file.name)).append(
         "2026-11-25", 3, "", ["c"])
     assert listed == ["sent-2026-11-25.log"]
+
+
+@pytest.mark.parametrize("reopened", [False, True])
+def test_forgetting_blanks_a_line_without_keys_too(path: Path, reopened: bool) -> None:
+    store = TinyStore(path)
+    store.update_chat(1, countries=("JP",))
+    store.record_digest(1, [], NOW, local_date="2026-11-25")
+    if reopened:
+        store.close()
+        store = TinyStore(path)
+        assert store.sent_keys(1) == frozenset()
+    assert store.delete_chat(1)
+    assert sent_log(store, "2026-11-25") == []
