@@ -41,7 +41,7 @@ async def test_refresh_indexes_the_new_articles_and_builds_an_edition(
     assert not (await newsroom.edition()).gathered
     report = await newsroom.refresh()
     assert report.new_articles
-    [found] = newsroom.search(parse_query("rare earth exports"), limit=5)
+    [found] = await newsroom.search(parse_query("rare earth exports"), limit=5)
     assert found.country == "JP"
     assert (await newsroom.edition()).gathered
 
@@ -65,3 +65,16 @@ async def test_refresh_before_open_is_an_error(tmp_path: Path) -> None:
     finally:
         await room.close()
         store.close()
+
+
+async def test_a_search_right_after_opening_waits_for_the_index_of_stored_articles(
+    newsroom: Newsroom
+) -> None:
+    await newsroom.refresh()
+    reopened = Newsroom(newsroom.config, newsroom.store, newsroom.sources, clock=lambda: NOW)
+    await reopened.open()  # returns before the index is built
+    try:
+        [found] = await reopened.search(parse_query("rare earth exports"), limit=5)
+        assert found.country == "JP"
+    finally:
+        await reopened.close()
