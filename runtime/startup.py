@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import errno
 import gc
-import logging
 import os
 import re
 import stat
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,8 +24,6 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from digest.config import TOKEN_ENV, Config, ConfigError
 from digest.store import TinyStore
-
-log = logging.getLogger(__name__)
 
 EXIT_NETWORK = 1
 EXIT_USAGE = 2
@@ -88,7 +84,6 @@ def open_store(config: Config, *, read_only: bool = False, repair: bool = False)
     # walk it all, 0.1-0.2 s at 100,000 chats, a stall of the event loop each time).
     collecting = gc.isenabled()
     gc.disable()
-    begun = time.perf_counter()
     try:
         store = TinyStore(path, read_only=read_only, repair=repair)
     except OSError as exc:
@@ -97,7 +92,6 @@ def open_store(config: Config, *, read_only: bool = False, repair: bool = False)
         gc.freeze()
         if collecting:
             gc.enable()
-    log.info("store %s opened in %.2f s", path, time.perf_counter() - begun)
     if read_only:
         return store
     for folder in (path.parent, store.folder):
