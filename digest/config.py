@@ -24,6 +24,8 @@ from digest.times import parse_clock
 DEFAULT_CONFIG_NAME = "config.toml"
 TOKEN_ENV = "TELEGRAM_BOT_TOKEN"
 TRANSLATE_KEY_ENV = "NEWSBOT_TRANSLATE_API_KEY"
+DATABASE_URL_ENV = "NEWSBOT_DATABASE_URL"
+STORAGE_BACKENDS = ("tinydb", "postgres")
 
 
 class ConfigError(Exception):
@@ -50,7 +52,17 @@ class WebAppConfig:
 
 @dataclass(frozen=True)
 class StorageConfig:
-    path: str = "data/newsbot.json"
+    """Where chats, articles and what was sent are kept: TinyDB files (one process, nothing
+    to install) or PostgreSQL (several processes, one or more machines)."""
+
+    backend: str = "tinydb"  # tinydb or postgres
+    path: str = "data/newsbot.json"  # tinydb: the main file; its folder holds the rest
+    dsn: str = ""  # postgres: a libpq connection string or URL; never logged
+
+    @property
+    def database_url(self) -> str:
+        """`dsn`, or the environment's, so the password need not sit in the file."""
+        return self.dsn or os.environ.get(DATABASE_URL_ENV, "")
 
 
 @dataclass(frozen=True)
@@ -252,8 +264,14 @@ def _validate(file: Path, config: Config) -> None:
             config.telegram.webhook_secret):
         fail("telegram.webhook_secret", "set in webhook mode: 1 to 256 letters, digits, _ or - "
              "(without it anyone could post updates to the bot)")
-    if not config.storage.path.strip():
+    if config.storage.backend not in STORAGE_BACKENDS:
+        fail("storage.backend", 'one of "tinydb" or "postgres" '
+             f'(got "{config.storage.backend}")')
+    if config.storage.backend == "tinydb" and not config.storage.path.strip():
         fail("storage.path", "a file path")
+    if config.storage.backend == "postgres" and not config.storage.database_url:
+        fail("storage.dsn", f"set for postgres (or the environment's {DATABASE_URL_ENV}), "
+             'e.g. "postgresql://newsbot@localhost/newsbot"')
     if parse_clock(config.digest.time) is None:
         fail("digest.time", f'a time of day as "HH:MM" (got "{config.digest.time}")')
     if not valid_timezone(config.digest.timezone):
