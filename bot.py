@@ -69,6 +69,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
 
     async def post_init(application: Application) -> None:
         nonlocal web
+        await startup.start_worker_threads()
         await newsroom.open()
         await application.bot.set_my_commands(bot_commands(globe=bool(config.webapp.url)))
         await schedule_jobs(application, timedelta(minutes=config.ingest.interval_minutes),
