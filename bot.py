@@ -84,6 +84,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
 
     async def post_init(application: Application) -> None:
         nonlocal web
+        await startup.start_worker_threads()
         await newsroom.open()
         await data.coordination.start(newsroom)
         if not worker:
@@ -94,6 +95,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
                             check_every)
         if not worker:
             web = await start_web_server(application, data)
+        startup.freeze_what_was_built()
 
     async def post_shutdown(application: Application) -> None:
         if web is not None:

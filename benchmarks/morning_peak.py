@@ -1,6 +1,7 @@
 """The morning peak: N chats due in the same minute, each with 3 days of send history.
 
     python -m benchmarks.morning_peak [--chats N] [--window SECONDS] [--articles N]
+                                      [--keep FOLDER]
 
 A temporary store gets N chats (100,000 by default) following Japan, Brazil and Germany,
 all due at the next whole minute (UTC), each with 3 days x 20 keys of send history, and
@@ -12,6 +13,9 @@ Then a real `bot.py` process (through `benchmarks.loop_probe`, which measures it
 loop stalls) long-polls the fake Bot API of the end-to-end tests, which answers beyond 30
 messages in any rolling second with 429, as Telegram does. Meanwhile a user outside the
 peak sends /mysubs every 3 s and the wait for each answer is timed.
+
+`gc_pause_max_ms`, `loop_stall_at_s` (after the loop began) and `loop_stall_stack` tell
+where the longest stall came from (see `benchmarks.loop_probe`).
 
 `startup_s` runs from starting the process to its answer to a /mysubs sent just before
 (the first getUpdates returns it at once).
@@ -33,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import signal
 import sqlite3
 import statistics
@@ -207,10 +212,14 @@ def run_bot(folder: Path, store: Path, chats: int, window: float, due: datetime
     per_digest = messages / max(1, sum(starts.values()))
     waits = sorted(replies.waits_ms)
     complete = len(starts) >= chats
+    probed = json.loads(probe.read_text())
     rate = messages / elapsed if elapsed else 0.0
     wait_s = (first_wall - due).total_seconds() if first else 0.0
     figures |= {
-        "loop_stall_max_ms": json.loads(probe.read_text())["loop_stall_max_ms"],
+        "loop_stall_max_ms": probed["loop_stall_max_ms"],
+        "gc_pause_max_ms": f"{probed['gc_pause_max_ms']} (generation {probed['gc_generation']})",
+        "loop_stall_at_s": probed["stall_at_s"],
+        "loop_stall_stack": " > ".join(probed["stall_stack"][-6:]) or "none (under 50 ms)",
         "reply_p95_ms": round(waits[int(0.95 * (len(waits) - 1))], 1) if waits else "none",
         "reply_max_ms": round(waits[-1], 1) if waits else "none",
         "replies": len(waits),
@@ -287,6 +296,8 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=15_000)
     parser.add_argument("--window", type=float, default=180.0,
                         help="seconds of delivery to measure; 0: until every digest is out")
+    parser.add_argument("--keep", type=Path, metavar="FOLDER",
+                        help="copy the bot's log and the loop probe's findings there")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="morning-peak-") as tmp:
         folder = Path(tmp)
@@ -299,6 +310,10 @@ def main() -> None:
         print(f"# seeded {args.chats} chats in {time.perf_counter() - begun:.1f} s; "
               f"due at {due:%H:%M} UTC", flush=True)
         figures = run_bot(folder, store, args.chats, args.window, due)
+        if args.keep:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            for name in ("bot.log", "probe.json"):
+                shutil.copy(folder / name, args.keep / name)
         figures |= store_writes(store, args.chats, due + timedelta(days=1))
         for name, value in figures.items():
             print(f"{name}: {value}")

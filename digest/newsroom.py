@@ -51,6 +51,7 @@ class Newsroom:
         self._worker = WorkerProcess()
         self._editions = Editions(store, sources, self._worker, clock=clock)
         self._index = SearchIndex()
+        self._indexing: asyncio.Future[SearchIndex] | None = None  # begun by `open`
         self._client: httpx.AsyncClient | None = None
         self._ingestor: Ingestor | None = None
         self._translations: Translations | None = None
@@ -59,10 +60,13 @@ class Newsroom:
     # --- lifecycle ---------------------------------------------------------------------
 
     async def open(self) -> None:
-        """The HTTP client for feeds and translation, and the index of the stored articles
-        (about 0.5 s for 15,000, so built off the event loop)."""
+        """The HTTP client for feeds and translation (its TLS context, 0.05-0.2 s of reading
+        certificates, is made off the event loop), and the index of the stored articles:
+        about 0.5 s for 15,000, so built off the event loop, and not waited for here, so
+        the bot answers meanwhile; a search waits for it."""
         config = self.config
-        self._client = client = make_client(config.ingest.timeout_seconds)
+        self._client = client = await asyncio.to_thread(make_client,
+                                                        config.ingest.timeout_seconds)
         self._ingestor = _ingestor(config, self.store, self.sources, client, self._worker,
                                    self.clock)
         translator = make_translator(config.translate, client)
@@ -70,7 +74,21 @@ class Newsroom:
             self._translations = Translations(
                 translator, DailyBudget(config.translate.daily_characters),
                 target=config.translate.target, batch_size=config.translate.batch_size)
-        await self._reindex()
+        self._begin_indexing()
+
+    def _begin_indexing(self) -> None:
+        """Build the index of every stored article in a thread (reading them included:
+        on PostgreSQL that is a query); `_built_index` waits for it."""
+        self._indexing = asyncio.ensure_future(
+            asyncio.to_thread(lambda: SearchIndex.of(self.store.articles())))
+
+    async def _built_index(self) -> SearchIndex:
+        """The index, once the last one begun is built."""
+        while (indexing := self._indexing) is not None:
+            built = await indexing
+            if self._indexing is indexing:  # not begun again meanwhile
+                self._index, self._indexing = built, None
+        return self._index
 
     def stop(self) -> None:
         """The process is stopping: a running pass stores what it has and ends; no edition
@@ -80,6 +98,7 @@ class Newsroom:
 
     async def close(self) -> None:
         self.stop()
+        await self._built_index()  # its thread cannot be stopped; a moment at most
         self._worker.close()
         if self._client is not None:
             await self._client.aclose()
@@ -101,7 +120,7 @@ class Newsroom:
             if report.pruned:  # rare (a day at a time): a new index, built off the loop
                 await self._reindex()
             else:
-                self._index.add(report.new_articles)
+                (await self._built_index()).add(report.new_articles)
             await self._editions.rebuild()
             if self._translations is not None and not self._ingestor.stopping:
                 # After the edition, so new articles wait for nothing; not while stopping.
@@ -118,8 +137,9 @@ class Newsroom:
             await self._editions.rebuild()
 
     async def _reindex(self) -> None:
-        """The index of every stored article, built off the event loop."""
-        self._index = await asyncio.to_thread(SearchIndex.of, self.store.articles())
+        """A new index of every stored article, built off the event loop."""
+        self._begin_indexing()
+        await self._built_index()
 
     async def _translate(self) -> int:
         """The translation pass; how many articles it translated."""
@@ -130,17 +150,19 @@ class Newsroom:
         for language, reason in translated.refused.items():
             log.warning("translation from %s refused: %s", language, reason)
         if translated.translated:
-            self._index.add(translated.translated)
+            (await self._built_index()).add(translated.translated)
             await self._editions.rebuild()
         return len(translated.translated)
 
     # --- reading -----------------------------------------------------------------------
 
-    def search(self, query: Query, *, limit: int = 10) -> list[Article]:
+    async def search(self, query: Query, *, limit: int = 10) -> list[Article]:
         """Articles about the query's topic, newest first (see SearchIndex.search)."""
-        return self._index.search(query, limit=limit)
+        return (await self._built_index()).search(query, limit=limit)
 
     def trending(self, limit: int = 5, *, now: datetime | None = None) -> list[str]:
+        """Words in many recent headlines (none while the index is first built; they are
+        offered after a search, which waits for it)."""
         return self._index.trending(limit, now=now)
 
     async def edition(self) -> Edition:

@@ -116,7 +116,7 @@ async def inline_query(update: Update, context: NewsContext) -> None:
     if not query.topic and query.country is None:
         await inline.answer([], cache_time=INLINE_CACHE_SECONDS)
         return
-    found = context.bot_data.newsroom.search(query, limit=offset + INLINE_PAGE + 1)
+    found = await context.bot_data.newsroom.search(query, limit=offset + INLINE_PAGE + 1)
     page = found[offset: offset + INLINE_PAGE]
     edition = await context.bot_data.newsroom.edition()
     zone = context.bot_data.newsroom.zone(inline.from_user.id)
@@ -142,7 +142,8 @@ async def inline_query(update: Update, context: NewsContext) -> None:
 async def stories(context: NewsContext, query: Query) -> list[Article]:
     """The newest matching article of each matching story, newest first: the pages."""
     edition = await context.bot_data.newsroom.edition()
-    return edition.distinct(context.bot_data.newsroom.search(query, limit=SEARCHED))[:PAGES]
+    found = await context.bot_data.newsroom.search(query, limit=SEARCHED)
+    return edition.distinct(found)[:PAGES]
 
 
 def picture(article: Article) -> LinkPreviewOptions:

@@ -41,7 +41,7 @@ async def test_refresh_indexes_the_new_articles_and_builds_an_edition(
     assert not (await newsroom.edition()).gathered
     report = await newsroom.refresh()
     assert report.new_articles
-    [found] = newsroom.search(parse_query("rare earth exports"), limit=5)
+    [found] = await newsroom.search(parse_query("rare earth exports"), limit=5)
     assert found.country == "JP"
     assert (await newsroom.edition()).gathered
 
@@ -78,9 +78,22 @@ async def test_reload_shows_what_another_process_stored(newsroom: Newsroom) -> N
     finally:
         await other.close()
     question = parse_query("rare earth exports")
-    assert newsroom.search(question, limit=5) == []
+    assert await newsroom.search(question, limit=5) == []
     assert not (await newsroom.edition()).gathered
     await newsroom.reload()
-    [found] = newsroom.search(question, limit=5)
+    [found] = await newsroom.search(question, limit=5)
     assert found.country == "JP"
     assert (await newsroom.edition()).gathered
+
+
+async def test_a_search_right_after_opening_waits_for_the_index_of_stored_articles(
+    newsroom: Newsroom
+) -> None:
+    await newsroom.refresh()
+    reopened = Newsroom(newsroom.config, newsroom.store, newsroom.sources, clock=lambda: NOW)
+    await reopened.open()  # returns before the index is built
+    try:
+        [found] = await reopened.search(parse_query("rare earth exports"), limit=5)
+        assert found.country == "JP"
+    finally:
+        await reopened.close()

@@ -14,9 +14,10 @@ answer from memory and run on the event loop. Every write returns only once it i
   the chats), which the reply waits for anyway.
 * In a thread (`asyncio.to_thread`): everything else. Ingestion's `add_articles`,
   `save_feed_states`, `prune_articles` and translation's `replace_articles` (whole day
-  files); `delete_chat` (it rewrites the logs of what was sent); and every write of the
-  delivery path, which runs for many chats at the peak: `save_delivery`,
-  `drop_delivery`, `record_digest`, and marking an unreachable chat inactive.
+  files); `delete_chat` (it reads the logs of what was sent and blanks the chat's
+  lines); and every write of the delivery path, which runs for many chats at the peak:
+  `save_delivery`, `drop_delivery`, `record_digest`, and marking an unreachable chat
+  inactive.
 
 A backend's methods are guarded by one lock (TinyDB) or take a connection of a pool
 (PostgreSQL), so such threads and the loop may write at the same time. On PostgreSQL a

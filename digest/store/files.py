@@ -27,7 +27,8 @@ from tinydb.storages import Storage
 
 LOCK_NAME = "writer.lock"
 MANIFEST = "manifest.json"
-DATA_FILE = re.compile(r"chats-\d{3}\.json|articles-\d{4}-\d{2}-\d{2}\.json|deliveries\.json")
+DATA_FILE = re.compile(r"chats-\d{3}\.json|articles-\d{4}-\d{2}-\d{2}\.json|deliveries\.json"
+                       r"|sent-\d{4}-\d{2}-\d{2}\.log")
 
 
 class StoreError(Exception):
@@ -81,7 +82,8 @@ def read_data_file(path: Path, tables: tuple[str, ...]) -> dict[str, Any] | None
 
 
 def data_files(folder: Path) -> set[str]:
-    """Names of the data files (chat shards, article days, deliveries) in the folder."""
+    """Names of the data files (chat shards, article days, deliveries, sent logs) in the
+    folder."""
     if not folder.is_dir():
         return set()
     return {file.name for file in folder.iterdir() if DATA_FILE.fullmatch(file.name)}
@@ -139,6 +141,9 @@ def what_is_lost(path: Path) -> str:
     if path.name.startswith("articles-"):
         return (f"about {len(_URL.findall(text))} articles of that day "
                 "(the next passes fetch what the feeds still list)")
+    if path.name.startswith("sent-"):
+        return ("what was sent that day: its stories may be sent again, and a chat whose "
+                "latest digest it held may have that day's digest again")
     if path.name == "deliveries.json":
         return "the digests being sent (they are composed again when due)"
     if path.name == MANIFEST:

@@ -45,7 +45,7 @@ class DataFiles:
     def open_db(self, path: Path, tables: tuple[str, ...], *, listed: bool = True) -> TinyDB:
         def open_db() -> TinyDB:
             return TinyDB(path, storage=AtomicJSONStorage, tables=tables,
-                          read_only=self.read_only, on_created=self._list if listed else None)
+                          read_only=self.read_only, on_created=self.list if listed else None)
         try:
             return open_db()
         except DamagedFile as damage:
@@ -71,7 +71,7 @@ class DataFiles:
         self.names.discard(file.name)
         write_manifest(self.folder, self.names)
 
-    def _list(self, file: Path) -> None:
+    def list(self, file: Path) -> None:
         """A data file now exists: the manifest says so, so that losing it is noticed."""
         self.names.add(file.name)
         write_manifest(self.folder, self.names)

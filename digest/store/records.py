@@ -74,16 +74,17 @@ def _is_aware_time(value: Any) -> bool:
         return False
 
 
-def _is_list_of(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    return lambda value: isinstance(value, list) and all(map(test, value))
-
-
 def _is_texts(value: Any) -> bool:
     # The types are gathered in C: a chat's sent keys are checked 100,000 times at start.
     return isinstance(value, list) and set(map(type, value)) <= {str}
 
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+@lru_cache(maxsize=4096)
+def _are_country_codes(codes: tuple[str, ...]) -> bool:
+    return all(_COUNTRY.fullmatch(code) for code in codes)
 
 TEXT: Check = (_is_text, "a string")
 INT: Check = (_is_int, "an integer")
@@ -95,8 +96,7 @@ OPTIONAL_TIME: Check = (lambda value: value is None or _is_aware_time(value),
 
 CHAT_FIELDS: dict[str, Check] = {
     "chat_id": INT,
-    "countries": (_is_list_of(lambda code: isinstance(code, str)
-                              and _COUNTRY.fullmatch(code) is not None),
+    "countries": (lambda value: _is_texts(value) and _are_country_codes(tuple(value)),
                   'a list of country codes such as ["JP"]'),
     "digest_time": (lambda value: isinstance(value, str) and _is_clock_text(value),
                     '"" (the default) or a time "HH:MM"'),
@@ -152,9 +152,12 @@ def chat_to_doc(chat: Chat) -> dict[str, Any]:
     return doc
 
 
+_DEFAULT_CHAT = Chat(chat_id=0)  # the defaults of the fields a record leaves out
+
+
 def chat_from_doc(doc: Mapping[str, Any]) -> Chat:
     check(doc, CHAT_FIELDS, ("chat_id",))
-    defaults = Chat(chat_id=doc["chat_id"])
+    defaults = _DEFAULT_CHAT
     return Chat(
         chat_id=doc["chat_id"],
         countries=tuple(doc.get("countries", defaults.countries)),

@@ -10,16 +10,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from digest.store.files import (
+    DamagedFile,
     StoreError,
     atomic_write,
     data_files,
     dump_json,
     read_data_file,
+    read_manifest,
     write_manifest,
 )
 from digest.store.sent import SentLog
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def _sent_by_day(folder: Path, main_path: Path) -> None:
@@ -75,12 +77,27 @@ def _sent_to_logs(folder: Path, main_path: Path) -> None:
         atomic_write(file, dump_json(data))
 
 
+def _list_sent_logs(folder: Path, main_path: Path) -> None:
+    """Schema 4 to 5: the manifest lists the sent logs too, so that one lost is noticed.
+    Those present are added to what it lists (a listed file already lost stays listed, so
+    its loss is still reported)."""
+    del main_path  # the manifest lives in the folder
+    try:
+        listed = read_manifest(folder)
+    except DamagedFile:
+        return  # refused, or rebuilt with `repair`, when the store checks its manifest
+    if listed is not None:
+        logs = {name for name in data_files(folder) if name.startswith("sent-")}
+        write_manifest(folder, listed | logs)
+
+
 # Migrations from version N to N+1, each given the store's folder and main file.
 # Add an entry here and raise SCHEMA_VERSION when the layout or a record changes.
 MIGRATIONS: dict[int, Callable[[Path, Path], None]] = {
     1: _sent_by_day,
     2: _start_manifest,
     3: _sent_to_logs,
+    4: _list_sent_logs,
 }
 
 

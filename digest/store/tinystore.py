@@ -83,7 +83,7 @@ from digest.store.records import (
     feed_state_to_doc,
 )
 from digest.store.schema import SCHEMA_VERSION, bring_up_to_date
-from digest.store.sent import SentLine, SentLog
+from digest.store.sent import SentKeys, SentLine, SentLog
 
 log = logging.getLogger(__name__)
 
@@ -130,17 +130,15 @@ class TinyStore:
         self._chat_dbs: dict[int, TinyDB] = {}
         self._chats: dict[int, Chat] = {}
         self._damaged_chats: set[int] = set()  # left out, kept on disk, not to be overwritten
-        # chat_id -> {UTC day of sending: keys}. Keys and days are interned (`sys.intern`):
-        # with 100,000 chats most of them received the same stories, so interning keeps
-        # one string per key instead of one per chat (here and in the shard's TinyDB data).
-        self._sent: dict[int, dict[str, tuple[str, ...]]] = {}
         self._articles = ArticleDays(self.folder, self._files)
         self._feeds: dict[str, FeedState] = dict(
             self._files.valid(self.path, "feed", self._main.table("feeds").all(),
                               feed_state_from_doc))
         # Digests being sent: a file of their own, small (a few at a time) and written per
         # message sent, so progress costs little.
-        self._sent_log = SentLog(self.folder, read_only=self.read_only)
+        self._sent_log = SentLog(self.folder, read_only=self.read_only,
+                                 listed=self._files.list, unlisted=self._files.unlist)
+        self._sent = SentKeys(self._sent_log)
         self._pruned_before = ""  # the oldest day of sending kept, once pruned
         self._deliveries_db = self._files.open_db(self.folder / DELIVERIES, ("deliveries",))
         self._deliveries: dict[int, Delivery] = {
@@ -164,19 +162,12 @@ class TinyStore:
         oldest = (date.fromisoformat(days[-1]) - timedelta(days=SENT_DAYS - 1)).isoformat()
         self._sent_log.prune(oldest)
         self._pruned_before = oldest
-        for line in self._sent_log.load(oldest):
-            chat = self._chats.get(line.chat_id)
-            if chat is None:
-                continue  # forgotten since, or left out as damaged
-            if line.local_date > chat.last_digest:
-                self._chats[line.chat_id] = replace(chat, last_digest=line.local_date)
-            self._add_sent(line.chat_id, sys.intern(line.day), tuple(map(sys.intern, line.keys)))
-
-    def _add_sent(self, chat_id: int, day: str, keys: tuple[str, ...]) -> None:
-        sent = self._sent.setdefault(chat_id, {})
-        known = sent.get(day)
-        # Most chats have one line a day: then only the line's own keys are deduplicated.
-        sent[day] = tuple(dict.fromkeys(keys if known is None else (*known, *keys)))
+        # Chats forgotten since, or left out as damaged, are not taken in.
+        latest = self._sent.load(oldest, self._chats)
+        for chat_id, local_date in latest.items():
+            chat = self._chats[chat_id]
+            if local_date > chat.last_digest:
+                self._chats[chat_id] = replace(chat, last_digest=local_date)
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -308,15 +299,14 @@ class TinyStore:
             )
             self._chats.pop(chat_id, None)
             self._damaged_chats.discard(chat_id)
-            sent = self._sent.pop(chat_id, {})
-            self._sent_log.forget(chat_id, sent)
+            self._sent_log.forget(chat_id, self._sent.forget(chat_id))
             self._notify(chat_id)
             return True
 
     def sent_keys(self, chat_id: int) -> frozenset[str]:
         """Keys of what went out to this chat (over the kept days), so nothing is sent twice."""
         with self._lock:
-            return frozenset(k for keys in self._sent.get(chat_id, {}).values() for k in keys)
+            return frozenset(k for keys in self._sent.of(chat_id).values() for k in keys)
 
     def record_digest(self, chat_id: int, keys: Iterable[str], when: datetime, *,
                       local_date: str | None = None) -> Chat:
@@ -344,17 +334,13 @@ class TinyStore:
             if known is None:
                 self._write_chats(chat_id % CHAT_SHARDS, [chat])
             self._chats[chat_id] = chat
-            sent = self._sent.get(chat_id, {})
-            if any(d < oldest for d in sent):
-                self._sent[chat_id] = {d: ks for d, ks in sent.items() if d >= oldest}
-            if keys:
-                self._add_sent(chat_id, today, keys)
+            self._sent.add(chat_id, today, keys, oldest)
             return chat
 
     def sent_lines(self) -> list[SentLine]:
         """Every digest recorded over the days kept, one line each (migrations, backups)."""
         with self._lock:
-            return [line for line in self._sent_log.load(self._pruned_before)
+            return [line for line in self._sent_log.lines(self._pruned_before)
                     if line.chat_id in self._chats]
 
     def add_sent_lines(self, lines: Iterable[SentLine]) -> None:
@@ -370,7 +356,7 @@ class TinyStore:
                 self._sent_log.append_many(day, ((line.chat_id, line.local_date, line.keys)
                                                  for line in batch))
                 for line in batch:
-                    self._add_sent(line.chat_id, sys.intern(day), line.keys)
+                    self._sent.add(line.chat_id, sys.intern(day), line.keys, oldest="")
 
     # -- articles (by day: `digest.store.articles`) ----------------------------------------
 

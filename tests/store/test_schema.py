@@ -45,7 +45,20 @@ def test_a_v1_store_is_migrated_to_sent_keys_by_day(path: Path) -> None:
     assert sent_log(store, "2026-11-25") == [[1, "", ["story-b", "story-c"]]]
     assert json.loads(path.read_text())["meta"]["1"]["schema"] == schema.SCHEMA_VERSION
     assert json.loads((path.parent / "newsbot.json.d" / "manifest.json").read_text()) == {
-        "files": ["chats-001.json"]}
+        "files": ["chats-001.json", "sent-2026-11-24.log", "sent-2026-11-25.log"]}
+
+
+def test_the_manifest_takes_in_the_sent_logs_and_keeps_a_lost_file_listed(path: Path) -> None:
+    """Schema 4 to 5, run twice as after a crash before the version was raised."""
+    shard = write_v1_store(path, {"story-a": "2026-11-24T22:00:00+00:00"})
+    for version in (1, 2, 3):
+        schema.MIGRATIONS[version](shard.parent, path)
+    manifest = shard.parent / "manifest.json"
+    manifest.write_text(json.dumps({"files": ["chats-001.json", "chats-002.json"]}))
+    for _ in range(2):
+        schema.MIGRATIONS[4](shard.parent, path)
+        assert json.loads(manifest.read_text()) == {
+            "files": ["chats-001.json", "chats-002.json", "sent-2026-11-24.log"]}
 
 
 def test_the_migration_leaves_a_converted_shard_alone(

@@ -111,9 +111,9 @@ def test_sent_keys_survive_reopening_grouped_by_utc_day(path: Path) -> None:
 
 
 def sent_log(store: Store, day: str) -> list[list]:
-    """The lines of a day's log of sent digests, as on disk."""
+    """The lines of a day's log of sent digests, as on disk (but those blanked by /forget)."""
     text = (store.folder / f"sent-{day}.log").read_text()
-    return [json.loads(line) for line in text.splitlines()]
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def test_days_older_than_sent_days_are_dropped(path: Path) -> None:
@@ -138,16 +138,19 @@ def test_sent_keys_are_shared_between_chats(path: Path) -> None:
 def test_a_digest_and_its_local_date_are_one_appended_line(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Recording a digest rewrites no file (it once rewrote the chat's whole shard)."""
+    """Recording a digest rewrites no file (it once rewrote the chat's whole shard); only
+    the day's first digest lists the day's new log in the manifest."""
     store = TinyStore(path)
     store.update_chat(5, countries=("JP",), last_digest="2026-11-24")
+    store.update_chat(6, countries=("JP",))
+    store.record_digest(6, ["a"], NOW)
     written: list[Path] = []
     real_write = store_files.atomic_write
     monkeypatch.setattr(store_files, "atomic_write",
                         recording(written, real_write))
     chat = store.record_digest(5, ["a"], NOW, local_date="2026-11-25")
     assert written == []
-    assert sent_log(store, "2026-11-25") == [[5, "2026-11-25", ["a"]]]
+    assert sent_log(store, "2026-11-25") == [[6, "", ["a"]], [5, "2026-11-25", ["a"]]]
     assert chat == store.chat(5) == Chat(5, countries=("JP",), last_digest="2026-11-25")
     store.close()
 
