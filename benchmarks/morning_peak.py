@@ -50,9 +50,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from digest.models import Article, Chat
+from benchmarks.synthetic import CATALOG_COUNTRIES, catalog_articles
+from digest.models import Chat
 from digest.store import TinyStore
-from tests.e2e.conftest import CATALOG, TOKEN
+from tests.e2e.conftest import write_config
 from tests.e2e.fake_bot_api import FakeBotAPI
 from tests.feed_server import FeedServer
 
@@ -60,8 +61,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LIMIT = 30
 FIRST_CHAT = 1_000_000
 USER = 7
-COUNTRIES = ("JP", "BR", "DE")
-SOURCES = {"JP": ("Japan Daily", "Tokyo Wire"), "BR": ("Folha",), "DE": ("Tagesschau",)}
+COUNTRIES = CATALOG_COUNTRIES
 HISTORY_DAYS, KEYS_PER_DAY, DIGEST_KEYS = 3, 20, 29
 DIGEST_PREFIX = "Your news digest"
 WRITES = 200
@@ -88,35 +88,10 @@ def seed(folder: Path, chats: int, articles: int, due: datetime) -> Path:
     (shards / "manifest.json").write_text(json.dumps(
         {"files": sorted(f"chats-{s:03d}.json" for s in by_shard)}))
     store = TinyStore(path)  # migrates with the code under test
-    store.add_articles(make_articles(articles, due))
+    store.add_articles(catalog_articles(
+        articles, due, lambda n: timedelta(minutes=1 + (n * 47) % 2800)))
     store.close()
     return path
-
-
-def make_articles(count: int, now: datetime) -> list[Article]:
-    found = []
-    for n in range(count):
-        country = COUNTRIES[n % len(COUNTRIES)]
-        sources = SOURCES[country]
-        found.append(Article(
-            url=f"https://news{n % 7}.example/{country.lower()}/{n}",
-            title=f"Story {n} from {country}: council votes on item {n * 7919 % 10007}",
-            summary=f"Officials in {country} described measure {n}. More on Tuesday.",
-            published=now - timedelta(minutes=1 + (n * 47) % 2800),
-            source=sources[n % len(sources)], country=country, language="en"))
-    return found
-
-
-def write_config(folder: Path, api: FakeBotAPI, feeds: FeedServer, store: Path) -> Path:
-    catalog = folder / "catalog.toml"
-    catalog.write_text(CATALOG.format(base=feeds.base))
-    config = folder / "bot.toml"
-    config.write_text(
-        f'[telegram]\ntoken = "{TOKEN}"\nbase_url = "{api.base_url}"\n'
-        f'[storage]\npath = "{store}"\n[sources]\ncatalog = "{catalog}"\n'
-        '[logging]\nlevel = "INFO"\n')
-    config.chmod(0o600)  # it holds the token
-    return config
 
 
 def rss_peak_mb(pid: int) -> float:
@@ -169,7 +144,9 @@ def run_bot(folder: Path, store: Path, chats: int, window: float, due: datetime
     feeds = FeedServer().start()
     with FakeBotAPI() as api:
         api.rate_limit(LIMIT)
-        config = write_config(folder, api, feeds, store)
+        config = write_config(folder, api, feeds, storage=f'[storage]\npath = "{store}"\n',
+                              level="INFO")
+        config.chmod(0o600)  # it holds the token
         probe = folder / "probe.json"
         log = (folder / "bot.log").open("w")
         api.push_message(USER, "/mysubs")  # answered once the bot is up: start-up ends

@@ -41,32 +41,23 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.synthetic import CATALOG_COUNTRIES, catalog_articles
 from digest.models import Article, Chat
 from digest.store import Store
 from digest.store.sent import SentLine
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_CHAT = 1_000_000
-COUNTRIES = ("JP", "BR", "DE")
-SOURCES = {"JP": ("Japan Daily", "Tokyo Wire"), "BR": ("Folha",), "DE": ("Tagesschau",)}
+COUNTRIES = CATALOG_COUNTRIES
 HISTORY_DAYS, KEYS_PER_DAY, DIGEST_KEYS = 3, 20, 29
 ARTICLE_DAYS, ARTICLES_PER_DAY = 30, 500
 WRITES = 200
 DUE = datetime(2026, 11, 25, 7, 0, tzinfo=UTC)
 
 
-def make_articles(now: datetime) -> list[Article]:
-    found = []
-    for n in range(ARTICLE_DAYS * ARTICLES_PER_DAY):
-        country = COUNTRIES[n % len(COUNTRIES)]
-        sources = SOURCES[country]
-        found.append(Article(
-            url=f"https://news{n % 7}.example/{country.lower()}/{n}",
-            title=f"Story {n} from {country}: council votes on item {n * 7919 % 10007}",
-            summary=f"Officials in {country} described measure {n}. More on Tuesday.",
-            published=now - timedelta(minutes=1 + n * 24 * 60 // ARTICLES_PER_DAY),
-            source=sources[n % len(sources)], country=country, language="en"))
-    return found
+def month_of_articles(now: datetime) -> list[Article]:
+    return catalog_articles(ARTICLE_DAYS * ARTICLES_PER_DAY, now,
+                            lambda n: timedelta(minutes=1 + n * 24 * 60 // ARTICLES_PER_DAY))
 
 
 def chats(count: int) -> Iterator[Chat]:
@@ -95,7 +86,7 @@ def seed_postgres(url: str, count: int) -> float:
         if any(bulk.counts(conn).values()):
             raise SystemExit("the database is not empty")
         bulk.load(conn, chats=chats(count), sent=sent_lines(count),
-                  articles=make_articles(DUE))
+                  articles=month_of_articles(DUE))
         conn.execute("ANALYZE")
     return time.perf_counter() - begun
 
@@ -107,7 +98,7 @@ def seed_tinydb(folder: Path, count: int) -> tuple[Path, float]:
     begun = time.perf_counter()
     path = seed(folder, count, 0, DUE)  # the chats and their history, as morning_peak
     store = TinyStore(path)
-    store.add_articles(make_articles(DUE))
+    store.add_articles(month_of_articles(DUE))
     store.close()
     return path, time.perf_counter() - begun
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from digest.models import Article, Chat
@@ -147,4 +148,26 @@ def news(count: int = 15_000, *, hours: int = 48, outlets: int = 3, seed: int = 
                 language="en",
             ))
         event += 1
+    return found
+
+
+# The e2e catalog's countries and outlets: the peak benchmarks run a real bot on it.
+CATALOG_COUNTRIES = ("JP", "BR", "DE")
+CATALOG_SOURCES = {"JP": ("Japan Daily", "Tokyo Wire"), "BR": ("Folha",), "DE": ("Tagesschau",)}
+
+
+def catalog_articles(count: int, now: datetime, age: Callable[[int], timedelta]
+                     ) -> list[Article]:
+    """`count` distinct articles of the catalog's outlets, the n-th published `age(n)`
+    before `now`."""
+    found = []
+    for n in range(count):
+        country = CATALOG_COUNTRIES[n % len(CATALOG_COUNTRIES)]
+        sources = CATALOG_SOURCES[country]
+        found.append(Article(
+            url=f"https://news{n % 7}.example/{country.lower()}/{n}",
+            title=f"Story {n} from {country}: council votes on item {n * 7919 % 10007}",
+            summary=f"Officials in {country} described measure {n}. More on Tuesday.",
+            published=now - age(n), source=sources[n % len(sources)], country=country,
+            language="en"))
     return found
