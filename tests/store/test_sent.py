@@ -85,14 +85,19 @@ def test_forgetting_a_chat_whose_keys_were_never_decoded_removes_its_lines(path:
     assert again.sent_keys(3) == keys_on_disk(again, 3)
 
 
-def test_a_line_whose_keys_are_damaged_is_left_out_when_they_are_decoded(
-    path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def one_digest_sent(path: Path) -> Path:
+    """A closed store whose chat 1 was sent story "a" on NOW's day; that day's log."""
     store = TinyStore(path)
     store.update_chat(1, countries=("JP",))
     store.record_digest(1, ["a"], NOW)
     store.close()
-    log_file = store.folder / "sent-2026-11-25.log"
+    return store.folder / "sent-2026-11-25.log"
+
+
+def test_a_line_whose_keys_are_damaged_is_left_out_when_they_are_decoded(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log_file = one_digest_sent(path)
     with log_file.open("a") as edited:
         edited.write('[1,"2026-11-25",["b",2]]\n')  # a hand edit: a key that is a number
     reopened = TinyStore(path)
@@ -106,11 +111,7 @@ def test_a_line_whose_keys_are_damaged_is_left_out_when_they_are_decoded(
 def test_lines_written_by_hand_are_read_and_damaged_ones_skipped(
     path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = TinyStore(path)
-    store.update_chat(1, countries=("JP",))
-    store.record_digest(1, ["a"], NOW)
-    store.close()
-    with (store.folder / "sent-2026-11-25.log").open("a") as edited:
+    with one_digest_sent(path).open("a") as edited:
         edited.write('[1, "2026-11-25", ["b", "c"]]\n{not a line}\n[1,"someday",["d"]]\n')
     with caplog.at_level(logging.ERROR):
         reopened = TinyStore(path)
