@@ -95,7 +95,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
                             check_every)
         if not worker:
             web = await start_web_server(application, data)
-        startup.freeze_what_was_built()
+        application.create_task(startup.freeze_what_was_built(newsroom), name="freeze")
 
     async def post_shutdown(application: Application) -> None:
         if web is not None:

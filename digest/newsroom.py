@@ -156,6 +156,10 @@ class Newsroom:
 
     # --- reading -----------------------------------------------------------------------
 
+    async def indexed(self) -> None:
+        """Return once the index begun by `open` is built."""
+        await self._built_index()
+
     async def search(self, query: Query, *, limit: int = 10) -> list[Article]:
         """Articles about the query's topic, newest first (see SearchIndex.search)."""
         return (await self._built_index()).search(query, limit=limit)
