@@ -72,6 +72,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
                               max_retries=3)
     shared = SharedDelivery(config, limiter) if config.storage.backend == "postgres" else None
     web: WebServer | None = None
+    freezing: asyncio.Future[None] | None = None  # see startup.freeze_what_was_built
     application: Application
 
     def running() -> bool:
@@ -83,7 +84,7 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
                       queue=shared.queue if shared else None)
 
     async def post_init(application: Application) -> None:
-        nonlocal web
+        nonlocal web, freezing
         await startup.start_worker_threads()
         await newsroom.open()
         await data.coordination.start(newsroom)
@@ -95,13 +96,16 @@ def build_application(config: Config, store: Store, sources: list[Source], *,
                             check_every)
         if not worker:
             web = await start_web_server(application, data)
-        application.create_task(startup.freeze_what_was_built(newsroom), name="freeze")
+        # Not an application task (PTB warns: it is not running yet); awaited at shutdown.
+        freezing = asyncio.ensure_future(startup.freeze_what_was_built(newsroom))
 
     async def post_shutdown(application: Application) -> None:
         if web is not None:
             await web.stop()
         await data.coordination.stop()
         await newsroom.close()
+        if freezing is not None:
+            await freezing  # ends with the index, which closing waited for
         if shared is not None:
             await asyncio.to_thread(shared.leave)
         store.close()
